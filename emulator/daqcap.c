@@ -1,0 +1,1711 @@
+/*
+ * DAQCAP multi-channel PCIe video and data-acquisition card
+ *
+ * Copyright (c) 2026 The daqcap authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ *
+ * This is the card itself for as long as no silicon exists: the Linux
+ * driver binds to it over PCI, takes its MSI-X, MSI or INTx interrupts and
+ * hands it scatter-gather descriptor rings; the model writes frames into
+ * guest memory with pci_dma_write(), through a vIOMMU when there is one.
+ * The register map and record layouts come from daqcap-regs.h, the frame
+ * content from daqcap-pattern.c; Documentation/hw/daqcap-card.rst in the
+ * daqcap tree is the datasheet this file implements.
+ *
+ * Time model: every input has a free-running frame clock derived from its
+ * timings (htotal * vtotal pixels per frame at the pixel clock) on
+ * QEMU_CLOCK_VIRTUAL. A running channel follows the frame clock of the input
+ * it selects: at start of frame it takes one complete buffer from its
+ * descriptor ring, then writes the frame CHUNK_LINES lines at a time, each
+ * chunk at the virtual time its last line has arrived from the input, and
+ * posts one completion record per chunk. Everything the guest hands the
+ * card (ring indices, descriptors, lengths) is validated; nothing it writes
+ * can make the model abort, loop or touch memory outside the guest's DMA
+ * address space.
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/units.h"
+#include "qemu/log.h"
+#include "qemu/timer.h"
+#include "qemu/module.h"
+#include "qemu/cutils.h"
+#include "qapi/error.h"
+#include "qapi/visitor.h"
+#include "hw/pci/pci.h"
+#include "hw/pci/pcie.h"
+#include "hw/pci/msi.h"
+#include "hw/pci/msix.h"
+#include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
+#include "qom/object.h"
+#include "trace.h"
+
+#include "daqcap-regs.h"
+#include "daqcap-pattern.h"
+
+#define TYPE_DAQCAP "daqcap"
+OBJECT_DECLARE_SIMPLE_TYPE(DaqcapState, DAQCAP)
+
+/* Timings of one input, as a CEA-861 style mode. */
+typedef struct DaqcapMode {
+    const char *name;
+    uint16_t width, height;
+    uint16_t htotal, vtotal;
+    uint16_t hfp, hsync, vfp, vsync;
+    uint32_t pixclk;            /* Hz */
+    bool hpos, vpos;            /* sync polarities */
+} DaqcapMode;
+
+static const DaqcapMode daqcap_modes[] = {
+    { "640x480p60",   640,  480,  800,  525,   16, 96,  10,  2,  25175000, false, false },
+    { "720x480p60",   720,  480,  858,  525,   16, 62,   9,  6,  27000000, false, false },
+    { "720x576p50",   720,  576,  864,  625,   12, 64,   5,  5,  27000000, false, false },
+    { "1280x720p50",  1280, 720,  1980, 750,  440, 40,   5,  5,  74250000, true,  true },
+    { "1280x720p60",  1280, 720,  1650, 750,  110, 40,   5,  5,  74250000, true,  true },
+    { "1920x1080p24", 1920, 1080, 2750, 1125, 638, 44,   4,  5,  74250000, true,  true },
+    { "1920x1080p25", 1920, 1080, 2640, 1125, 528, 44,   4,  5,  74250000, true,  true },
+    { "1920x1080p30", 1920, 1080, 2200, 1125,  88, 44,   4,  5,  74250000, true,  true },
+    { "1920x1080p50", 1920, 1080, 2640, 1125, 528, 44,   4,  5, 148500000, true,  true },
+    { "1920x1080p60", 1920, 1080, 2200, 1125,  88, 44,   4,  5, 148500000, true,  true },
+    { "3840x2160p24", 3840, 2160, 5500, 2250, 1276, 88,  8, 10, 297000000, true,  true },
+    { "3840x2160p25", 3840, 2160, 5280, 2250, 1056, 88,  8, 10, 297000000, true,  true },
+    { "3840x2160p30", 3840, 2160, 4400, 2250, 176, 88,   8, 10, 297000000, true,  true },
+    { "3840x2160p60", 3840, 2160, 4400, 2250, 176, 88,   8, 10, 594000000, true,  true },
+    { "4096x2160p30", 4096, 2160, 4400, 2250,  88, 88,   8, 10, 297000000, true,  true },
+};
+
+/* Power-on timings of inputs 0..3; further inputs repeat the list. */
+static const char *const daqcap_default_modes[] = {
+    "1920x1080p60", "1280x720p60", "3840x2160p30", "640x480p60",
+};
+
+typedef struct DaqcapInput {
+    const DaqcapMode *mode;     /* the source's timings */
+    bool signal;                /* a source is connected and powered */
+    int64_t epoch_ns;           /* virtual time frame 0 started */
+    uint64_t period_ps;         /* frame period */
+    uint64_t line_ps;           /* line period */
+    uint32_t pattern;           /* IN_PATTERN register */
+} DaqcapInput;
+
+typedef struct DaqcapSegment {
+    uint64_t addr;
+    uint64_t len;
+} DaqcapSegment;
+
+/* Faults armed through the "inject" property, consumed when they fire. */
+enum {
+    DAQCAP_FAULT_FIFO = 1 << 0,     /* lose lines in the next frame */
+    DAQCAP_FAULT_DMA = 1 << 1,      /* fail the next data write */
+    DAQCAP_FAULT_LOST_IRQ = 1 << 2, /* swallow the next interrupt message */
+    DAQCAP_FAULT_DROP = 1 << 3,     /* drop the next frame */
+};
+
+typedef struct DaqcapChannel {
+    DaqcapState *card;
+    unsigned index;
+    QEMUTimer event_timer;      /* next start of frame or chunk */
+    QEMUTimer delay_timer;      /* interrupt coalescing maximum delay */
+
+    /* Registers. */
+    uint32_t ctrl, status, format, size, stride, chunk_lines, coalesce;
+    uint32_t irq_status, irq_mask;
+    uint64_t desc_base, cpl_base;
+    uint32_t desc_log2, cpl_log2;
+    uint32_t desc_head, desc_tail, cpl_head, cpl_tail;
+    uint32_t sequence, frames, drops, chunks, error_frames;
+    uint64_t bytes;
+    uint32_t bytes_hi_latch;
+
+    /* Frame in progress, configuration latched at start of frame. */
+    bool in_frame;
+    int64_t next_sof_ns;
+    int64_t sof_ns;
+    uint32_t frame_seq, frame_input, frame_format, frame_width, frame_height;
+    uint32_t frame_stride, frame_chunk_lines, frame_line_bytes;
+    uint32_t frame_chunks, next_chunk, fifo_chunk;
+    uint32_t frame_status;      /* error bits every chunk of the frame gets */
+    uint32_t frame_errors;      /* error bits any chunk of the frame got */
+    uint16_t cookie;
+    DaqcapSegment *segs;        /* 1 << DAQCAP_RING_MAX_LOG2 entries */
+    uint32_t nsegs;
+    uint64_t buf_len;
+    uint32_t seg_cursor;        /* segment holding seg_cursor_off */
+    uint64_t seg_cursor_off;
+
+    /* Interrupt coalescing. */
+    uint32_t cpl_unsignalled;
+
+    /* Fault injection. */
+    uint32_t faults;
+    bool stalled;
+
+    uint8_t *staging;           /* DAQCAP_MAX_CHUNK_LINES lines */
+
+    /* Read-only statistics for tests, cumulative since creation. */
+    uint64_t stat_frames, stat_drops, stat_chunks, stat_bytes;
+    uint64_t stat_error_frames, stat_irqs, stat_lost_irqs;
+} DaqcapChannel;
+
+struct DaqcapState {
+    PCIDevice parent_obj;
+    MemoryRegion mmio;
+
+    /* Properties. */
+    uint32_t num_channels;
+    uint32_t num_inputs;
+    char *timings;
+    char *last_inject;
+
+    /* Global registers. */
+    uint32_t irq_mask;
+    uint32_t input_changed;
+    uint32_t scratch;
+    uint32_t ts_hi_latch;
+    int64_t ts_epoch_ns;
+
+    DaqcapInput inputs[DAQCAP_MAX_INPUTS];
+    DaqcapChannel channels[DAQCAP_MAX_CHANNELS];
+};
+
+#define DAQCAP_CPL_STATUS_NO_DATA \
+    (DAQCAP_CPL_STATUS_ERR_FIFO | DAQCAP_CPL_STATUS_ERR_SIGNAL | \
+     DAQCAP_CPL_STATUS_ERR_GEOMETRY)
+
+#define DAQCAP_STAGING_SIZE \
+    ((size_t)DAQCAP_MAX_CHUNK_LINES * DAQCAP_MAX_WIDTH * 4)
+
+static void daqcap_channel_schedule(DaqcapChannel *ch);
+static void daqcap_channel_stop(DaqcapChannel *ch);
+
+/*
+ * DMA the card starts by itself (from its timers or from a QMP event) must
+ * not reach the card's own registers: a segment or ring aimed at BAR0 would
+ * re-enter the model in the middle of a transfer. Engaging the device's
+ * re-entrancy guard, as an MMIO access does, makes such an access fail like
+ * any other bad DMA target, and the channel halts with DMA_ERROR.
+ */
+static bool daqcap_guard_enter(DaqcapState *s)
+{
+    DeviceState *dev = DEVICE(s);
+    bool was = dev->mem_reentrancy_guard.engaged_in_io;
+
+    dev->mem_reentrancy_guard.engaged_in_io = true;
+    return was;
+}
+
+static void daqcap_guard_exit(DaqcapState *s, bool was)
+{
+    DEVICE(s)->mem_reentrancy_guard.engaged_in_io = was;
+}
+
+/* ---- Helpers ----------------------------------------------------------- */
+
+static int64_t daqcap_now(void)
+{
+    return qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+}
+
+static uint64_t daqcap_timestamp(DaqcapState *s)
+{
+    return daqcap_now() - s->ts_epoch_ns;
+}
+
+static const DaqcapMode *daqcap_find_mode(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(daqcap_modes); i++) {
+        if (!strcmp(daqcap_modes[i].name, name)) {
+            return &daqcap_modes[i];
+        }
+    }
+    return NULL;
+}
+
+static bool daqcap_chan_running(DaqcapChannel *ch)
+{
+    return ch->status & DAQCAP_CH_STATUS_RUNNING;
+}
+
+static uint32_t daqcap_chan_input(DaqcapChannel *ch)
+{
+    return (ch->ctrl & DAQCAP_CH_CTRL_INPUT_MASK) >> DAQCAP_CH_CTRL_INPUT_SHIFT;
+}
+
+/* ---- Inputs ------------------------------------------------------------ */
+
+static void daqcap_input_set_mode(DaqcapInput *in, const DaqcapMode *mode)
+{
+    in->mode = mode;
+    in->epoch_ns = daqcap_now();
+    in->period_ps = (uint64_t)mode->htotal * mode->vtotal * 1000000000000ULL /
+                    mode->pixclk;
+    in->line_ps = (uint64_t)mode->htotal * 1000000000000ULL / mode->pixclk;
+}
+
+static bool daqcap_input_locked(DaqcapInput *in)
+{
+    return in->signal && in->mode;
+}
+
+/* Start time of the first frame of @in that starts at or after @t. */
+static int64_t daqcap_input_next_sof(DaqcapInput *in, int64_t t)
+{
+    uint64_t elapsed_ps, k;
+
+    if (t <= in->epoch_ns) {
+        return in->epoch_ns;
+    }
+    elapsed_ps = (uint64_t)(t - in->epoch_ns) * 1000;
+    k = DIV_ROUND_UP(elapsed_ps, in->period_ps);
+    return in->epoch_ns + (int64_t)(k * in->period_ps / 1000);
+}
+
+static uint32_t daqcap_input_frame_count(DaqcapInput *in)
+{
+    int64_t t = daqcap_now();
+
+    if (!daqcap_input_locked(in) || t < in->epoch_ns) {
+        return 0;
+    }
+    return (uint32_t)((uint64_t)(t - in->epoch_ns) * 1000 / in->period_ps);
+}
+
+/* ---- Interrupts -------------------------------------------------------- */
+
+static uint32_t daqcap_irq_status(DaqcapState *s)
+{
+    uint32_t status = 0;
+
+    for (unsigned c = 0; c < s->num_channels; c++) {
+        DaqcapChannel *ch = &s->channels[c];
+
+        if (ch->irq_status & ch->irq_mask) {
+            status |= DAQCAP_IRQ_CHANNEL(c);
+        }
+    }
+    if (s->input_changed) {
+        status |= DAQCAP_IRQ_INPUT_CHANGE;
+    }
+    return status;
+}
+
+/* INTx is level-triggered: asserted while any unmasked source is pending. */
+static void daqcap_update_intx(DaqcapState *s)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    bool level = false;
+
+    if (!msix_enabled(pdev) && !msi_enabled(pdev)) {
+        level = (daqcap_irq_status(s) & s->irq_mask) != 0;
+    }
+    pci_set_irq(pdev, level);
+}
+
+/*
+ * Message-signalled interrupts are edges: one message per event that sets
+ * an unmasked status bit, whether or not the bit was already set. Drivers
+ * clear the status bit before they drain the completion ring, so a
+ * completion posted while they drain always brings a new message.
+ */
+static void daqcap_signal(DaqcapState *s, uint32_t source, DaqcapChannel *ch)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+
+    if (!(daqcap_irq_status(s) & s->irq_mask & source)) {
+        daqcap_update_intx(s);
+        return;
+    }
+    if (ch) {
+        ch->stat_irqs++;
+        if (ch->faults & DAQCAP_FAULT_LOST_IRQ) {
+            ch->faults &= ~DAQCAP_FAULT_LOST_IRQ;
+            ch->stat_lost_irqs++;
+            trace_daqcap_irq_lost(ch->index);
+            return;
+        }
+    }
+    if (msix_enabled(pdev)) {
+        unsigned vector = ch ? DAQCAP_MSIX_VEC_CHANNEL(ch->index)
+                             : DAQCAP_MSIX_VEC_GLOBAL;
+        trace_daqcap_irq_msix(vector);
+        msix_notify(pdev, vector);
+    } else if (msi_enabled(pdev)) {
+        trace_daqcap_irq_msi(source);
+        msi_notify(pdev, 0);
+    } else {
+        daqcap_update_intx(s);
+    }
+}
+
+static void daqcap_chan_raise(DaqcapChannel *ch, uint32_t bits)
+{
+    ch->irq_status |= bits;
+    trace_daqcap_chan_irq(ch->index, bits, ch->irq_status);
+    daqcap_signal(ch->card, DAQCAP_IRQ_CHANNEL(ch->index), ch);
+}
+
+static void daqcap_chan_flush_data_irq(DaqcapChannel *ch)
+{
+    timer_del(&ch->delay_timer);
+    ch->cpl_unsignalled = 0;
+    daqcap_chan_raise(ch, DAQCAP_CH_IRQ_DATA);
+}
+
+static void daqcap_delay_timer_cb(void *opaque)
+{
+    DaqcapChannel *ch = opaque;
+    bool guard = daqcap_guard_enter(ch->card);
+
+    if (ch->cpl_unsignalled) {
+        daqcap_chan_flush_data_irq(ch);
+    }
+    daqcap_guard_exit(ch->card, guard);
+}
+
+/* Apply the CH_IRQ_COALESCE rule after a completion has been posted. */
+static void daqcap_chan_coalesce(DaqcapChannel *ch, bool eof)
+{
+    uint32_t mode = (ch->coalesce & DAQCAP_COALESCE_MODE_MASK) >>
+                    DAQCAP_COALESCE_MODE_SHIFT;
+    uint32_t count = (ch->coalesce & DAQCAP_COALESCE_COUNT_MASK) >>
+                     DAQCAP_COALESCE_COUNT_SHIFT;
+    uint32_t delay_us = (ch->coalesce & DAQCAP_COALESCE_DELAY_MASK) >>
+                        DAQCAP_COALESCE_DELAY_SHIFT;
+    bool fire = false;
+
+    ch->cpl_unsignalled++;
+    switch (mode) {
+    case DAQCAP_COALESCE_MODE_CHUNKS:
+        fire = eof || ch->cpl_unsignalled >= MAX(count, 1);
+        break;
+    case DAQCAP_COALESCE_MODE_FRAME:
+        fire = eof;
+        break;
+    default:
+        /* DELAY, and the reserved mode 3 which behaves like DELAY. */
+        break;
+    }
+    if (fire) {
+        daqcap_chan_flush_data_irq(ch);
+    } else if (delay_us && !timer_pending(&ch->delay_timer)) {
+        timer_mod(&ch->delay_timer, daqcap_now() + delay_us * SCALE_US);
+    } else if (!delay_us && mode >= DAQCAP_COALESCE_MODE_DELAY) {
+        /* DELAY mode with no delay programmed: signal at once. */
+        daqcap_chan_flush_data_irq(ch);
+    }
+}
+
+/* ---- DMA --------------------------------------------------------------- */
+
+/* A DMA failure stops the channel: no more reads, writes or completions. */
+static void daqcap_chan_halt(DaqcapChannel *ch, uint32_t irq, const char *why)
+{
+    qemu_log_mask(LOG_GUEST_ERROR, "daqcap: channel %u halted: %s\n",
+                  ch->index, why);
+    trace_daqcap_chan_halt(ch->index, why);
+    daqcap_channel_stop(ch);
+    ch->status |= DAQCAP_CH_STATUS_HALTED;
+    if (ch->in_frame) {
+        ch->in_frame = false;
+        ch->error_frames++;
+        ch->stat_error_frames++;
+    }
+    daqcap_chan_raise(ch, irq);
+}
+
+/*
+ * Write @len bytes at offset @off of the current buffer, across as many
+ * segments as the range spans. Offsets only grow within a frame, so a
+ * cursor makes the walk linear over the whole frame.
+ */
+static MemTxResult daqcap_buf_write(DaqcapChannel *ch, uint64_t off,
+                                    const uint8_t *data, uint64_t len)
+{
+    PCIDevice *pdev = PCI_DEVICE(ch->card);
+
+    if (off < ch->seg_cursor_off) {
+        ch->seg_cursor = 0;
+        ch->seg_cursor_off = 0;
+    }
+    while (len) {
+        DaqcapSegment *seg;
+        uint64_t in_seg, n;
+        MemTxResult res;
+
+        if (ch->seg_cursor >= ch->nsegs) {
+            return MEMTX_ERROR; /* beyond the buffer: callers clip first */
+        }
+        seg = &ch->segs[ch->seg_cursor];
+        if (off >= ch->seg_cursor_off + seg->len) {
+            ch->seg_cursor_off += seg->len;
+            ch->seg_cursor++;
+            continue;
+        }
+        in_seg = off - ch->seg_cursor_off;
+        n = MIN(len, seg->len - in_seg);
+        res = pci_dma_write(pdev, seg->addr + in_seg, data, n);
+        if (res != MEMTX_OK) {
+            return res;
+        }
+        off += n;
+        data += n;
+        len -= n;
+    }
+    return MEMTX_OK;
+}
+
+/*
+ * Take one complete buffer (SOF ... EOF) from the descriptor ring into the
+ * segment table. Returns 1 when a buffer was taken, 0 when the ring holds
+ * none (yet), -1 when the channel was halted for a malformed ring.
+ */
+static int daqcap_fetch_buffer(DaqcapChannel *ch)
+{
+    PCIDevice *pdev = PCI_DEVICE(ch->card);
+    uint32_t ring_size = 1u << ch->desc_log2;
+    uint32_t avail = ch->desc_tail - ch->desc_head;
+    uint64_t total = 0;
+
+    if (avail > ring_size) {
+        daqcap_chan_halt(ch, DAQCAP_CH_IRQ_DESC_ERROR,
+                         "descriptor ring overrun (TAIL - HEAD > size)");
+        return -1;
+    }
+    for (uint32_t n = 0; n < avail; n++) {
+        uint32_t slot = (ch->desc_head + n) & (ring_size - 1);
+        uint8_t desc[DAQCAP_DESC_SIZE];
+        uint64_t addr;
+        uint32_t len;
+        uint16_t flags;
+
+        if (pci_dma_read(pdev, ch->desc_base + (uint64_t)slot * DAQCAP_DESC_SIZE,
+                         desc, sizeof(desc)) != MEMTX_OK) {
+            daqcap_chan_halt(ch, DAQCAP_CH_IRQ_DMA_ERROR,
+                             "descriptor read failed");
+            return -1;
+        }
+        addr = ldq_le_p(desc + DAQCAP_DESC_ADDR);
+        len = ldl_le_p(desc + DAQCAP_DESC_LEN);
+        flags = lduw_le_p(desc + DAQCAP_DESC_FLAGS);
+        trace_daqcap_desc(ch->index, slot, addr, len, flags,
+                          lduw_le_p(desc + DAQCAP_DESC_COOKIE));
+
+        if (len == 0 || (flags & ~DAQCAP_DESC_FLAGS_ALL) ||
+            addr + len < addr ||
+            (n == 0) != !!(flags & DAQCAP_DESC_FLAG_SOF)) {
+            daqcap_chan_halt(ch, DAQCAP_CH_IRQ_DESC_ERROR,
+                             len == 0 ? "zero-length descriptor" :
+                             (flags & ~DAQCAP_DESC_FLAGS_ALL) ?
+                                 "reserved descriptor flags" :
+                             addr + len < addr ? "segment wraps" :
+                             "SOF out of place");
+            return -1;
+        }
+        if (n == 0) {
+            ch->cookie = lduw_le_p(desc + DAQCAP_DESC_COOKIE);
+        }
+        ch->segs[n].addr = addr;
+        ch->segs[n].len = len;
+        total += len;
+        if (flags & DAQCAP_DESC_FLAG_EOF) {
+            ch->nsegs = n + 1;
+            ch->buf_len = total;
+            ch->seg_cursor = 0;
+            ch->seg_cursor_off = 0;
+            ch->desc_head += n + 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void daqcap_post_completion(DaqcapChannel *ch, uint32_t chunk,
+                                   uint32_t first_line, uint32_t lines,
+                                   uint32_t status)
+{
+    DaqcapState *s = ch->card;
+    PCIDevice *pdev = PCI_DEVICE(s);
+    uint32_t slot = ch->cpl_tail & ((1u << ch->cpl_log2) - 1);
+    uint64_t addr = ch->cpl_base + (uint64_t)slot * DAQCAP_CPL_SIZE;
+    uint8_t rec[DAQCAP_CPL_SIZE];
+    bool eof = status & DAQCAP_CPL_STATUS_EOF;
+
+    if (!((ch->cpl_tail >> ch->cpl_log2) & 1)) {
+        status |= DAQCAP_CPL_STATUS_PHASE;
+    }
+    status |= ch->frame_chunks << DAQCAP_CPL_STATUS_CHUNKS_SHIFT;
+
+    memset(rec, 0, sizeof(rec));
+    stq_le_p(rec + DAQCAP_CPL_TS_SOF, ch->sof_ns - s->ts_epoch_ns);
+    stq_le_p(rec + DAQCAP_CPL_TS_END, daqcap_timestamp(s));
+    stl_le_p(rec + DAQCAP_CPL_SEQUENCE, ch->frame_seq);
+    stw_le_p(rec + DAQCAP_CPL_COOKIE, ch->cookie);
+    stw_le_p(rec + DAQCAP_CPL_CHUNK, chunk);
+    stw_le_p(rec + DAQCAP_CPL_FIRST_LINE, first_line);
+    stw_le_p(rec + DAQCAP_CPL_LINES, lines);
+    stl_le_p(rec + DAQCAP_CPL_STATUS, status);
+
+    /* The record body first, the status word carrying the phase last. */
+    if (pci_dma_write(pdev, addr, rec, DAQCAP_CPL_STATUS) != MEMTX_OK ||
+        pci_dma_write(pdev, addr + DAQCAP_CPL_STATUS,
+                      rec + DAQCAP_CPL_STATUS, 4) != MEMTX_OK) {
+        daqcap_chan_halt(ch, DAQCAP_CH_IRQ_DMA_ERROR,
+                         "completion write failed");
+        return;
+    }
+    trace_daqcap_cpl(ch->index, slot, ch->frame_seq, chunk, first_line,
+                     lines, status);
+    ch->cpl_tail++;
+    ch->chunks++;
+    ch->stat_chunks++;
+    daqcap_chan_coalesce(ch, eof);
+}
+
+/* ---- Frame engine ------------------------------------------------------ */
+
+static bool daqcap_format_ok(uint32_t format)
+{
+    return format < DAQCAP_FMT_COUNT &&
+           (DAQCAP_FORMATS_ALL & (1u << format));
+}
+
+static void daqcap_drop_frame(DaqcapChannel *ch, const char *why)
+{
+    trace_daqcap_drop(ch->index, ch->sequence, why);
+    ch->sequence++;
+    ch->drops++;
+    ch->stat_drops++;
+    ch->status |= DAQCAP_CH_STATUS_STARVED;
+    daqcap_chan_raise(ch, DAQCAP_CH_IRQ_DROP);
+}
+
+static void daqcap_start_frame(DaqcapChannel *ch, int64_t sof)
+{
+    DaqcapState *s = ch->card;
+    uint32_t in_idx = daqcap_chan_input(ch);
+    DaqcapInput *in = &s->inputs[in_idx];
+    uint32_t w = (ch->size & DAQCAP_SIZE_WIDTH_MASK) >> DAQCAP_SIZE_WIDTH_SHIFT;
+    uint32_t h = (ch->size & DAQCAP_SIZE_HEIGHT_MASK) >> DAQCAP_SIZE_HEIGHT_SHIFT;
+    uint32_t used, nchunks;
+    int ret;
+
+    /* Configuration was validated at enable; it is latched per frame. */
+    ch->frame_input = in_idx;
+    ch->frame_format = ch->format;
+    ch->frame_width = w;
+    ch->frame_height = h;
+    ch->frame_stride = ch->stride;
+    ch->frame_chunk_lines = ch->chunk_lines;
+    ch->frame_line_bytes = daqcap_pattern_line_bytes(ch->format, w);
+    nchunks = DIV_ROUND_UP(h, ch->chunk_lines);
+    ch->frame_chunks = nchunks;
+    ch->sof_ns = sof;
+
+    if (ch->faults & DAQCAP_FAULT_DROP) {
+        /* As if the line FIFO had no room: the queued buffer stays queued. */
+        ch->faults &= ~DAQCAP_FAULT_DROP;
+        daqcap_drop_frame(ch, "injected");
+        return;
+    }
+    used = ch->cpl_tail - ch->cpl_head;
+    if (used > (1u << ch->cpl_log2) ||
+        (1u << ch->cpl_log2) - used < nchunks) {
+        daqcap_drop_frame(ch, "completion ring full");
+        return;
+    }
+    ret = daqcap_fetch_buffer(ch);
+    if (ret < 0) {
+        return;
+    }
+    if (ret == 0) {
+        daqcap_drop_frame(ch, "no buffer");
+        return;
+    }
+
+    ch->status &= ~DAQCAP_CH_STATUS_STARVED;
+    ch->frame_seq = ch->sequence++;
+    ch->in_frame = true;
+    ch->next_chunk = 0;
+    ch->frame_errors = 0;
+    ch->frame_status = 0;
+    ch->fifo_chunk = UINT32_MAX;
+    if (w > in->mode->width || h > in->mode->height) {
+        ch->frame_status = DAQCAP_CPL_STATUS_ERR_GEOMETRY;
+    } else if (ch->faults & DAQCAP_FAULT_FIFO) {
+        /* The FIFO overflows halfway down the frame. */
+        ch->faults &= ~DAQCAP_FAULT_FIFO;
+        ch->fifo_chunk = nchunks / 2;
+    }
+    trace_daqcap_sof(ch->index, ch->frame_seq, ch->cookie, ch->nsegs,
+                     ch->buf_len);
+}
+
+/* End the frame in progress; called after its last completion. */
+static void daqcap_end_frame(DaqcapChannel *ch)
+{
+    ch->in_frame = false;
+    ch->frames++;
+    ch->stat_frames++;
+    if (ch->frame_errors) {
+        ch->error_frames++;
+        ch->stat_error_frames++;
+    }
+}
+
+/* Render and write chunk @k of the frame in progress, then post it. */
+static void daqcap_do_chunk(DaqcapChannel *ch, uint32_t k)
+{
+    DaqcapState *s = ch->card;
+    uint32_t first = k * ch->frame_chunk_lines;
+    uint32_t lines = MIN(ch->frame_chunk_lines, ch->frame_height - first);
+    uint32_t lb = ch->frame_line_bytes;
+    uint32_t status = ch->frame_status;
+    struct daqcap_pattern_frame pf = {
+        .input = ch->frame_input,
+        .pattern = s->inputs[ch->frame_input].pattern,
+        .format = ch->frame_format,
+        .width = ch->frame_width,
+        .height = ch->frame_height,
+        .sequence = ch->frame_seq,
+    };
+    uint64_t written = 0;
+    bool contiguous = ch->frame_stride == lb;
+    MemTxResult res = MEMTX_OK;
+
+    if (k == ch->fifo_chunk) {
+        status |= DAQCAP_CPL_STATUS_ERR_FIFO;
+        daqcap_chan_raise(ch, DAQCAP_CH_IRQ_FIFO_OVERFLOW);
+    }
+    /* Lines lost to the FIFO, the input or a bad geometry are not written. */
+    if (!(status & DAQCAP_CPL_STATUS_NO_DATA)) {
+        for (uint32_t i = 0; i < lines; i++) {
+            daqcap_pattern_render_line(&pf, first + i, ch->staging + (size_t)i * lb);
+        }
+        if (ch->faults & DAQCAP_FAULT_DMA) {
+            ch->faults &= ~DAQCAP_FAULT_DMA;
+            res = MEMTX_ERROR;
+        }
+        for (uint32_t i = 0; i < lines && res == MEMTX_OK; ) {
+            uint64_t off = (uint64_t)(first + i) * ch->frame_stride;
+            uint32_t n = contiguous ? lines - i : 1;
+            uint64_t len = (uint64_t)n * lb;
+
+            if (off >= ch->buf_len) {
+                status |= DAQCAP_CPL_STATUS_ERR_SHORT;
+                break;
+            }
+            if (off + len > ch->buf_len) {
+                /* Nothing is ever written past the end of a buffer. */
+                len = ch->buf_len - off;
+                status |= DAQCAP_CPL_STATUS_ERR_SHORT;
+            }
+            res = daqcap_buf_write(ch, off, ch->staging + (size_t)i * lb, len);
+            written += len;
+            i += n;
+        }
+        if (res != MEMTX_OK) {
+            daqcap_chan_halt(ch, DAQCAP_CH_IRQ_DMA_ERROR, "data write failed");
+            return;
+        }
+    }
+    ch->bytes += written;
+    ch->stat_bytes += written;
+
+    if (k == 0) {
+        status |= DAQCAP_CPL_STATUS_SOF;
+    }
+    if (k == ch->frame_chunks - 1) {
+        status |= DAQCAP_CPL_STATUS_EOF;
+    }
+    ch->frame_errors |= status & DAQCAP_CPL_STATUS_ERR_MASK;
+    daqcap_post_completion(ch, k, first, lines, status);
+    if (!daqcap_chan_running(ch)) {
+        return; /* halted by a completion write failure */
+    }
+    ch->next_chunk = k + 1;
+    if (ch->next_chunk == ch->frame_chunks) {
+        daqcap_end_frame(ch);
+    }
+}
+
+/*
+ * The input went away or changed timings under a frame in progress: post
+ * the chunks still missing, without data, so the driver gets the buffer
+ * back flagged in error.
+ */
+static void daqcap_abort_frame(DaqcapChannel *ch)
+{
+    uint32_t saved = ch->frame_status;
+
+    ch->frame_status |= DAQCAP_CPL_STATUS_ERR_SIGNAL;
+    while (ch->in_frame && daqcap_chan_running(ch)) {
+        daqcap_do_chunk(ch, ch->next_chunk);
+    }
+    ch->frame_status = saved;
+}
+
+static int64_t daqcap_chunk_end_ns(DaqcapChannel *ch, uint32_t k)
+{
+    DaqcapInput *in = &ch->card->inputs[ch->frame_input];
+    uint32_t end_line = MIN((k + 1) * ch->frame_chunk_lines, ch->frame_height);
+
+    return ch->sof_ns + (int64_t)(end_line * in->line_ps / 1000);
+}
+
+/* Run every start of frame and chunk that is due, then re-arm the timer. */
+static void daqcap_event_run(DaqcapChannel *ch)
+{
+    DaqcapInput *in = &ch->card->inputs[daqcap_chan_input(ch)];
+    int64_t now = daqcap_now();
+
+    if (!daqcap_chan_running(ch) || ch->stalled) {
+        return;
+    }
+    for (;;) {
+        if (ch->in_frame) {
+            if (daqcap_chunk_end_ns(ch, ch->next_chunk) > now) {
+                break;
+            }
+            daqcap_do_chunk(ch, ch->next_chunk);
+            if (!daqcap_chan_running(ch)) {
+                return;
+            }
+            continue;
+        }
+        if (!daqcap_input_locked(in)) {
+            return; /* re-armed when the signal comes back */
+        }
+        if (ch->next_sof_ns > now) {
+            break;
+        }
+        /*
+         * If the host could not run the model for more than a frame, the
+         * frames it missed are lost, as a card's would be when its
+         * frame buffer is not drained: they count as drops.
+         */
+        while (ch->next_sof_ns + (int64_t)(in->period_ps / 1000) <= now) {
+            daqcap_drop_frame(ch, "emulation fell behind");
+            ch->next_sof_ns += in->period_ps / 1000;
+        }
+        daqcap_start_frame(ch, ch->next_sof_ns);
+        if (!daqcap_chan_running(ch)) {
+            return;
+        }
+        ch->next_sof_ns = daqcap_input_next_sof(in, ch->next_sof_ns + 1);
+    }
+    timer_mod(&ch->event_timer,
+              ch->in_frame ? daqcap_chunk_end_ns(ch, ch->next_chunk)
+                           : ch->next_sof_ns);
+}
+
+static void daqcap_event_timer_cb(void *opaque)
+{
+    DaqcapChannel *ch = opaque;
+    bool guard = daqcap_guard_enter(ch->card);
+
+    daqcap_event_run(ch);
+    daqcap_guard_exit(ch->card, guard);
+}
+
+/* Arm the channel for the next start of frame of its input. */
+static void daqcap_channel_schedule(DaqcapChannel *ch)
+{
+    DaqcapInput *in = &ch->card->inputs[daqcap_chan_input(ch)];
+
+    if (!daqcap_chan_running(ch) || ch->stalled || ch->in_frame) {
+        return;
+    }
+    if (!daqcap_input_locked(in)) {
+        timer_del(&ch->event_timer);
+        return;
+    }
+    ch->next_sof_ns = daqcap_input_next_sof(in, daqcap_now());
+    timer_mod(&ch->event_timer, ch->next_sof_ns);
+}
+
+static void daqcap_channel_stop(DaqcapChannel *ch)
+{
+    timer_del(&ch->event_timer);
+    timer_del(&ch->delay_timer);
+    ch->status &= ~DAQCAP_CH_STATUS_RUNNING;
+    ch->ctrl &= ~DAQCAP_CH_CTRL_ENABLE;
+    ch->in_frame = false;
+}
+
+static bool daqcap_channel_config_ok(DaqcapChannel *ch, const char **why)
+{
+    DaqcapState *s = ch->card;
+    uint32_t w = (ch->size & DAQCAP_SIZE_WIDTH_MASK) >> DAQCAP_SIZE_WIDTH_SHIFT;
+    uint32_t h = (ch->size & DAQCAP_SIZE_HEIGHT_MASK) >> DAQCAP_SIZE_HEIGHT_SHIFT;
+    size_t lb = daqcap_pattern_line_bytes(ch->format, w);
+
+    if (!daqcap_format_ok(ch->format)) {
+        *why = "unsupported format";
+    } else if (w == 0 || w > DAQCAP_MAX_WIDTH || h == 0 ||
+               h > DAQCAP_MAX_HEIGHT || lb == 0) {
+        *why = "bad frame size";
+    } else if (ch->stride < lb || ch->stride > DAQCAP_MAX_STRIDE) {
+        *why = "bad stride";
+    } else if (ch->chunk_lines < 1 ||
+               ch->chunk_lines > DAQCAP_MAX_CHUNK_LINES) {
+        *why = "bad chunk lines";
+    } else if (daqcap_chan_input(ch) >= s->num_inputs) {
+        *why = "no such input";
+    } else if (ch->desc_log2 < DAQCAP_RING_MIN_LOG2 ||
+               ch->desc_log2 > DAQCAP_RING_MAX_LOG2 ||
+               ch->cpl_log2 < DAQCAP_RING_MIN_LOG2 ||
+               ch->cpl_log2 > DAQCAP_RING_MAX_LOG2) {
+        *why = "bad ring size";
+    } else if (ch->desc_base & (DAQCAP_DESC_SIZE - 1) ||
+               ch->cpl_base & (DAQCAP_CPL_SIZE - 1)) {
+        *why = "misaligned ring base";
+    } else if (DIV_ROUND_UP(h, ch->chunk_lines) > (1u << ch->cpl_log2)) {
+        *why = "completion ring smaller than one frame's chunks";
+    } else {
+        return true;
+    }
+    return false;
+}
+
+static void daqcap_channel_enable(DaqcapChannel *ch)
+{
+    const char *why;
+
+    if (ch->stalled) {
+        return;
+    }
+    if (!daqcap_channel_config_ok(ch, &why)) {
+        qemu_log_mask(LOG_GUEST_ERROR, "daqcap: channel %u enable refused: %s\n",
+                      ch->index, why);
+        ch->ctrl &= ~DAQCAP_CH_CTRL_ENABLE;
+        ch->status |= DAQCAP_CH_STATUS_CONFIG_ERR;
+        return;
+    }
+    ch->status = DAQCAP_CH_STATUS_RUNNING;
+    ch->desc_head = 0;
+    ch->cpl_head = 0;
+    ch->cpl_tail = 0;
+    ch->sequence = 0;
+    ch->cpl_unsignalled = 0;
+    ch->in_frame = false;
+    trace_daqcap_chan_enable(ch->index, daqcap_chan_input(ch), ch->format,
+                             ch->size, ch->stride, ch->chunk_lines);
+    daqcap_channel_schedule(ch);
+}
+
+static void daqcap_channel_reset(DaqcapChannel *ch)
+{
+    daqcap_channel_stop(ch);
+    ch->ctrl = 0;
+    ch->status = 0;
+    ch->format = DAQCAP_FMT_YUYV;
+    ch->size = 0;
+    ch->stride = 0;
+    ch->chunk_lines = DAQCAP_CHUNK_LINES_DEFAULT;
+    ch->coalesce = DAQCAP_COALESCE_RESET;
+    ch->irq_status = 0;
+    ch->irq_mask = 0;
+    ch->desc_base = 0;
+    ch->cpl_base = 0;
+    ch->desc_log2 = 0;
+    ch->cpl_log2 = 0;
+    ch->desc_head = ch->desc_tail = 0;
+    ch->cpl_head = ch->cpl_tail = 0;
+    ch->sequence = ch->frames = ch->drops = ch->chunks = 0;
+    ch->error_frames = 0;
+    ch->bytes = 0;
+    ch->bytes_hi_latch = 0;
+    ch->cpl_unsignalled = 0;
+    ch->faults = 0;
+    ch->stalled = false;
+}
+
+/* ---- Register access --------------------------------------------------- */
+
+static uint64_t daqcap_chan_read(DaqcapChannel *ch, hwaddr reg)
+{
+    switch (reg) {
+    case DAQCAP_CH_CTRL:
+        return ch->ctrl;
+    case DAQCAP_CH_STATUS:
+        return ch->status | (ch->stalled ? DAQCAP_CH_STATUS_BUSY : 0);
+    case DAQCAP_CH_FORMAT:
+        return ch->format;
+    case DAQCAP_CH_SIZE:
+        return ch->size;
+    case DAQCAP_CH_STRIDE:
+        return ch->stride;
+    case DAQCAP_CH_CHUNK_LINES:
+        return ch->chunk_lines;
+    case DAQCAP_CH_IRQ_COALESCE:
+        return ch->coalesce;
+    case DAQCAP_CH_IRQ_STATUS:
+        return ch->irq_status;
+    case DAQCAP_CH_IRQ_MASK:
+        return ch->irq_mask;
+    case DAQCAP_CH_DESC_BASE_LO:
+        return (uint32_t)ch->desc_base;
+    case DAQCAP_CH_DESC_BASE_HI:
+        return ch->desc_base >> 32;
+    case DAQCAP_CH_DESC_SIZE_LOG2:
+        return ch->desc_log2;
+    case DAQCAP_CH_DESC_HEAD:
+        return ch->desc_head;
+    case DAQCAP_CH_DESC_TAIL:
+        return ch->desc_tail;
+    case DAQCAP_CH_CPL_BASE_LO:
+        return (uint32_t)ch->cpl_base;
+    case DAQCAP_CH_CPL_BASE_HI:
+        return ch->cpl_base >> 32;
+    case DAQCAP_CH_CPL_SIZE_LOG2:
+        return ch->cpl_log2;
+    case DAQCAP_CH_CPL_HEAD:
+        return ch->cpl_head;
+    case DAQCAP_CH_CPL_TAIL:
+        return ch->cpl_tail;
+    case DAQCAP_CH_SEQUENCE:
+        return ch->sequence;
+    case DAQCAP_CH_FRAMES:
+        return ch->frames;
+    case DAQCAP_CH_DROPS:
+        return ch->drops;
+    case DAQCAP_CH_CHUNKS:
+        return ch->chunks;
+    case DAQCAP_CH_BYTES_LO:
+        ch->bytes_hi_latch = ch->bytes >> 32;
+        return (uint32_t)ch->bytes;
+    case DAQCAP_CH_BYTES_HI:
+        return ch->bytes_hi_latch;
+    case DAQCAP_CH_ERROR_FRAMES:
+        return ch->error_frames;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "daqcap: read of unknown channel %u register 0x%02"
+                      HWADDR_PRIx "\n", ch->index, reg);
+        return 0;
+    }
+}
+
+static void daqcap_chan_write(DaqcapChannel *ch, hwaddr reg, uint32_t val)
+{
+    DaqcapState *s = ch->card;
+    bool running = daqcap_chan_running(ch);
+
+    switch (reg) {
+    case DAQCAP_CH_CTRL:
+        if (val & DAQCAP_CH_CTRL_RESET) {
+            daqcap_channel_reset(ch);
+            daqcap_update_intx(s);
+            return;
+        }
+        if (running && ((val ^ ch->ctrl) & DAQCAP_CH_CTRL_INPUT_MASK)) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "daqcap: channel %u input changed while running\n",
+                          ch->index);
+            val = (val & ~DAQCAP_CH_CTRL_INPUT_MASK) |
+                  (ch->ctrl & DAQCAP_CH_CTRL_INPUT_MASK);
+        }
+        ch->ctrl = val & (DAQCAP_CH_CTRL_ENABLE | DAQCAP_CH_CTRL_INPUT_MASK);
+        if ((val & DAQCAP_CH_CTRL_ENABLE) && !running) {
+            daqcap_channel_enable(ch);
+        } else if (!(val & DAQCAP_CH_CTRL_ENABLE) && running) {
+            trace_daqcap_chan_disable(ch->index);
+            daqcap_channel_stop(ch);
+        }
+        break;
+    case DAQCAP_CH_FORMAT:
+        ch->format = val & 0xff;
+        break;
+    case DAQCAP_CH_SIZE:
+        ch->size = val;
+        break;
+    case DAQCAP_CH_STRIDE:
+        ch->stride = val;
+        break;
+    case DAQCAP_CH_CHUNK_LINES:
+        if (val < 1 || val > DAQCAP_MAX_CHUNK_LINES) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "daqcap: channel %u chunk lines %u out of range\n",
+                          ch->index, val);
+            return;
+        }
+        if (running &&
+            DIV_ROUND_UP((ch->size & DAQCAP_SIZE_HEIGHT_MASK) >>
+                         DAQCAP_SIZE_HEIGHT_SHIFT, val) > (1u << ch->cpl_log2)) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "daqcap: channel %u chunk lines %u: completion "
+                          "ring too small\n", ch->index, val);
+            return;
+        }
+        ch->chunk_lines = val;
+        break;
+    case DAQCAP_CH_IRQ_COALESCE:
+        ch->coalesce = val;
+        break;
+    case DAQCAP_CH_IRQ_STATUS:
+        ch->irq_status &= ~(val & DAQCAP_CH_IRQ_ALL);
+        daqcap_update_intx(s);
+        break;
+    case DAQCAP_CH_IRQ_MASK: {
+        uint32_t newly = val & ~ch->irq_mask & ch->irq_status;
+
+        ch->irq_mask = val & DAQCAP_CH_IRQ_ALL;
+        if (newly) {
+            daqcap_signal(s, DAQCAP_IRQ_CHANNEL(ch->index), ch);
+        } else {
+            daqcap_update_intx(s);
+        }
+        break;
+    }
+    case DAQCAP_CH_DESC_BASE_LO:
+    case DAQCAP_CH_DESC_BASE_HI:
+    case DAQCAP_CH_DESC_SIZE_LOG2:
+    case DAQCAP_CH_CPL_BASE_LO:
+    case DAQCAP_CH_CPL_BASE_HI:
+    case DAQCAP_CH_CPL_SIZE_LOG2:
+        if (running) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "daqcap: channel %u ring moved while running\n",
+                          ch->index);
+            return;
+        }
+        if (reg == DAQCAP_CH_DESC_BASE_LO) {
+            ch->desc_base = deposit64(ch->desc_base, 0, 32, val);
+        } else if (reg == DAQCAP_CH_DESC_BASE_HI) {
+            ch->desc_base = deposit64(ch->desc_base, 32, 32, val);
+        } else if (reg == DAQCAP_CH_DESC_SIZE_LOG2) {
+            ch->desc_log2 = val & 0xff;
+        } else if (reg == DAQCAP_CH_CPL_BASE_LO) {
+            ch->cpl_base = deposit64(ch->cpl_base, 0, 32, val);
+        } else if (reg == DAQCAP_CH_CPL_BASE_HI) {
+            ch->cpl_base = deposit64(ch->cpl_base, 32, 32, val);
+        } else {
+            ch->cpl_log2 = val & 0xff;
+        }
+        break;
+    case DAQCAP_CH_DESC_TAIL:
+        /* Validated when the card next fetches a buffer. */
+        ch->desc_tail = val;
+        break;
+    case DAQCAP_CH_CPL_HEAD:
+        if (ch->cpl_tail - val > (1u << ch->cpl_log2)) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "daqcap: channel %u CPL_HEAD %u beyond tail %u\n",
+                          ch->index, val, ch->cpl_tail);
+            return;
+        }
+        ch->cpl_head = val;
+        break;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "daqcap: write to read-only or unknown channel %u "
+                      "register 0x%02" HWADDR_PRIx "\n", ch->index, reg);
+        break;
+    }
+}
+
+static uint64_t daqcap_input_read(DaqcapState *s, unsigned idx, hwaddr reg)
+{
+    DaqcapInput *in = &s->inputs[idx];
+    const DaqcapMode *m = in->mode;
+    bool locked = daqcap_input_locked(in);
+
+    switch (reg) {
+    case DAQCAP_IN_STATUS:
+        return (in->signal ? DAQCAP_IN_STATUS_POWER : 0) |
+               (locked ? DAQCAP_IN_STATUS_LOCKED : 0) |
+               (locked && m->hpos ? DAQCAP_IN_STATUS_HSYNC_POS : 0) |
+               (locked && m->vpos ? DAQCAP_IN_STATUS_VSYNC_POS : 0);
+    case DAQCAP_IN_ACTIVE_SIZE:
+        return locked ? m->width | (uint32_t)m->height << DAQCAP_SIZE_HEIGHT_SHIFT : 0;
+    case DAQCAP_IN_TOTAL_SIZE:
+        return locked ? m->htotal | (uint32_t)m->vtotal << DAQCAP_SIZE_HEIGHT_SHIFT : 0;
+    case DAQCAP_IN_HSYNC:
+        return locked ? m->hfp | (uint32_t)m->hsync << DAQCAP_SYNC_WIDTH_SHIFT : 0;
+    case DAQCAP_IN_VSYNC:
+        return locked ? m->vfp | (uint32_t)m->vsync << DAQCAP_SYNC_WIDTH_SHIFT : 0;
+    case DAQCAP_IN_PIXEL_CLOCK:
+        return locked ? m->pixclk : 0;
+    case DAQCAP_IN_PATTERN:
+        return in->pattern;
+    case DAQCAP_IN_FRAME_COUNT:
+        return daqcap_input_frame_count(in);
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "daqcap: read of unknown input %u register 0x%02"
+                      HWADDR_PRIx "\n", idx, reg);
+        return 0;
+    }
+}
+
+static void daqcap_input_write(DaqcapState *s, unsigned idx, hwaddr reg,
+                               uint32_t val)
+{
+    if (reg == DAQCAP_IN_PATTERN && val < DAQCAP_PATTERN_COUNT) {
+        s->inputs[idx].pattern = val;
+        return;
+    }
+    qemu_log_mask(LOG_GUEST_ERROR,
+                  "daqcap: bad write 0x%x to input %u register 0x%02"
+                  HWADDR_PRIx "\n", val, idx, reg);
+}
+
+static void daqcap_reset(DaqcapState *s);
+
+static uint64_t daqcap_mmio_read(void *opaque, hwaddr addr, unsigned size)
+{
+    DaqcapState *s = opaque;
+    uint64_t val = 0;
+
+    if (addr >= DAQCAP_CHANNEL_BASE(0) &&
+        addr < DAQCAP_CHANNEL_BASE(s->num_channels)) {
+        unsigned c = (addr - DAQCAP_CHANNEL_BASE(0)) / 0x100;
+
+        val = daqcap_chan_read(&s->channels[c], addr & 0xff);
+    } else if (addr >= DAQCAP_INPUT_BASE(0) &&
+               addr < DAQCAP_INPUT_BASE(s->num_inputs)) {
+        unsigned i = (addr - DAQCAP_INPUT_BASE(0)) / 0x40;
+
+        val = daqcap_input_read(s, i, addr & 0x3f);
+    } else {
+        switch (addr) {
+        case DAQCAP_REG_ID:
+            val = DAQCAP_ID_VALUE;
+            break;
+        case DAQCAP_REG_VERSION:
+            val = DAQCAP_VERSION_VALUE;
+            break;
+        case DAQCAP_REG_CAP:
+            val = s->num_channels << DAQCAP_CAP_CHANNELS_SHIFT |
+                  s->num_inputs << DAQCAP_CAP_INPUTS_SHIFT |
+                  DAQCAP_MAX_CHUNK_LINES << DAQCAP_CAP_MAX_CHUNK_SHIFT;
+            break;
+        case DAQCAP_REG_CAP_FORMATS:
+            val = DAQCAP_FORMATS_ALL;
+            break;
+        case DAQCAP_REG_CAP_MAX_SIZE:
+            val = DAQCAP_MAX_WIDTH << DAQCAP_SIZE_WIDTH_SHIFT |
+                  (uint32_t)DAQCAP_MAX_HEIGHT << DAQCAP_SIZE_HEIGHT_SHIFT;
+            break;
+        case DAQCAP_REG_CAP_RINGS:
+            val = DAQCAP_RING_MIN_LOG2 << DAQCAP_CAP_RINGS_MIN_LOG2_SHIFT |
+                  DAQCAP_RING_MAX_LOG2 << DAQCAP_CAP_RINGS_MAX_LOG2_SHIFT;
+            break;
+        case DAQCAP_REG_RESET:
+            val = 0;
+            break;
+        case DAQCAP_REG_IRQ_STATUS:
+            val = daqcap_irq_status(s);
+            break;
+        case DAQCAP_REG_IRQ_MASK:
+            val = s->irq_mask;
+            break;
+        case DAQCAP_REG_DATA_READY:
+            for (unsigned c = 0; c < s->num_channels; c++) {
+                if (s->channels[c].cpl_tail != s->channels[c].cpl_head) {
+                    val |= 1u << c;
+                }
+            }
+            break;
+        case DAQCAP_REG_INPUT_CHANGED:
+            val = s->input_changed;
+            break;
+        case DAQCAP_REG_SCRATCH:
+            val = s->scratch;
+            break;
+        case DAQCAP_REG_TIMESTAMP_LO: {
+            uint64_t ts = daqcap_timestamp(s);
+
+            s->ts_hi_latch = ts >> 32;
+            val = (uint32_t)ts;
+            break;
+        }
+        case DAQCAP_REG_TIMESTAMP_HI:
+            val = s->ts_hi_latch;
+            break;
+        default:
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "daqcap: read of unknown register 0x%04"
+                          HWADDR_PRIx "\n", addr);
+            break;
+        }
+    }
+    trace_daqcap_mmio_read(addr, val);
+    return val;
+}
+
+static void daqcap_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
+                              unsigned size)
+{
+    DaqcapState *s = opaque;
+    uint32_t val = val64;
+
+    trace_daqcap_mmio_write(addr, val);
+    if (addr >= DAQCAP_CHANNEL_BASE(0) &&
+        addr < DAQCAP_CHANNEL_BASE(s->num_channels)) {
+        unsigned c = (addr - DAQCAP_CHANNEL_BASE(0)) / 0x100;
+
+        daqcap_chan_write(&s->channels[c], addr & 0xff, val);
+        return;
+    }
+    if (addr >= DAQCAP_INPUT_BASE(0) && addr < DAQCAP_INPUT_BASE(s->num_inputs)) {
+        daqcap_input_write(s, (addr - DAQCAP_INPUT_BASE(0)) / 0x40,
+                           addr & 0x3f, val);
+        return;
+    }
+    switch (addr) {
+    case DAQCAP_REG_RESET:
+        if (val == DAQCAP_RESET_MAGIC) {
+            daqcap_reset(s);
+        } else {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "daqcap: RESET written without the magic value\n");
+        }
+        break;
+    case DAQCAP_REG_IRQ_MASK: {
+        uint32_t newly = val & ~s->irq_mask & daqcap_irq_status(s);
+
+        s->irq_mask = val & (DAQCAP_IRQ_CHANNELS_MASK | DAQCAP_IRQ_INPUT_CHANGE);
+        /* Unmasking a pending source delivers it, as with an edge. */
+        for (unsigned c = 0; c < s->num_channels; c++) {
+            if (newly & DAQCAP_IRQ_CHANNEL(c)) {
+                daqcap_signal(s, DAQCAP_IRQ_CHANNEL(c), &s->channels[c]);
+            }
+        }
+        if (newly & DAQCAP_IRQ_INPUT_CHANGE) {
+            daqcap_signal(s, DAQCAP_IRQ_INPUT_CHANGE, NULL);
+        }
+        daqcap_update_intx(s);
+        break;
+    }
+    case DAQCAP_REG_INPUT_CHANGED:
+        s->input_changed &= ~val;
+        daqcap_update_intx(s);
+        break;
+    case DAQCAP_REG_SCRATCH:
+        s->scratch = val;
+        break;
+    default:
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "daqcap: write 0x%x to read-only or unknown register 0x%04"
+                      HWADDR_PRIx "\n", val, addr);
+        break;
+    }
+}
+
+static const MemoryRegionOps daqcap_mmio_ops = {
+    .read = daqcap_mmio_read,
+    .write = daqcap_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 4,
+        .max_access_size = 4,
+        .unaligned = false,
+    },
+    .impl = {
+        .min_access_size = 4,
+        .max_access_size = 4,
+    },
+};
+
+/* ---- Input events (the cable side), reachable from QMP ------------------ */
+
+static void daqcap_input_changed(DaqcapState *s, unsigned idx)
+{
+    bool guard = daqcap_guard_enter(s);
+
+    trace_daqcap_input_change(idx, s->inputs[idx].signal,
+                              s->inputs[idx].mode ? s->inputs[idx].mode->name
+                                                  : "none");
+    for (unsigned c = 0; c < s->num_channels; c++) {
+        DaqcapChannel *ch = &s->channels[c];
+
+        if (!daqcap_chan_running(ch) || daqcap_chan_input(ch) != idx) {
+            continue;
+        }
+        if (ch->in_frame) {
+            daqcap_abort_frame(ch);
+        }
+        daqcap_channel_schedule(ch);
+    }
+    s->input_changed |= 1u << idx;
+    daqcap_signal(s, DAQCAP_IRQ_INPUT_CHANGE, NULL);
+    daqcap_guard_exit(s, guard);
+}
+
+static void daqcap_set_input_signal(DaqcapState *s, unsigned idx, bool on)
+{
+    DaqcapInput *in = &s->inputs[idx];
+
+    if (in->signal == on) {
+        return;
+    }
+    in->signal = on;
+    if (on && in->mode) {
+        daqcap_input_set_mode(in, in->mode); /* the source restarts */
+    }
+    daqcap_input_changed(s, idx);
+}
+
+static void daqcap_set_input_mode(DaqcapState *s, unsigned idx,
+                                  const DaqcapMode *mode)
+{
+    daqcap_input_set_mode(&s->inputs[idx], mode);
+    daqcap_input_changed(s, idx);
+}
+
+typedef struct DaqcapInputProp {
+    DaqcapState *s;
+    unsigned idx;
+} DaqcapInputProp;
+
+static void daqcap_input_prop_get_signal(Object *obj, Visitor *v,
+                                         const char *name, void *opaque,
+                                         Error **errp)
+{
+    DaqcapInputProp *p = opaque;
+    bool val = p->s->inputs[p->idx].signal;
+
+    visit_type_bool(v, name, &val, errp);
+}
+
+static void daqcap_input_prop_set_signal(Object *obj, Visitor *v,
+                                         const char *name, void *opaque,
+                                         Error **errp)
+{
+    DaqcapInputProp *p = opaque;
+    bool val;
+
+    if (!visit_type_bool(v, name, &val, errp)) {
+        return;
+    }
+    daqcap_set_input_signal(p->s, p->idx, val);
+}
+
+static void daqcap_input_prop_get_timings(Object *obj, Visitor *v,
+                                          const char *name, void *opaque,
+                                          Error **errp)
+{
+    DaqcapInputProp *p = opaque;
+    char *val = g_strdup(p->s->inputs[p->idx].mode->name);
+
+    visit_type_str(v, name, &val, errp);
+    g_free(val);
+}
+
+static void daqcap_input_prop_set_timings(Object *obj, Visitor *v,
+                                          const char *name, void *opaque,
+                                          Error **errp)
+{
+    DaqcapInputProp *p = opaque;
+    const DaqcapMode *mode;
+    g_autofree char *val = NULL;
+
+    if (!visit_type_str(v, name, &val, errp)) {
+        return;
+    }
+    mode = daqcap_find_mode(val);
+    if (!mode) {
+        error_setg(errp, "daqcap: unknown timings '%s'", val);
+        return;
+    }
+    daqcap_set_input_mode(p->s, p->idx, mode);
+}
+
+static void daqcap_input_prop_release(Object *obj, const char *name,
+                                      void *opaque)
+{
+    g_free(opaque);
+}
+
+/*
+ * "inject" takes "FAULT:CHANNEL" and arms a one-shot fault on a channel:
+ * fifo-overflow (lines lost in the next frame), dma-error (the next data
+ * write fails), lost-irq (the next interrupt message is swallowed), stall
+ * (the channel stops moving data until it is reset) and drop (the next
+ * frame is dropped as if no buffer were queued).
+ */
+static void daqcap_set_inject(Object *obj, const char *value, Error **errp)
+{
+    DaqcapState *s = DAQCAP(obj);
+    g_auto(GStrv) parts = g_strsplit(value, ":", 2);
+    uint64_t c;
+    DaqcapChannel *ch;
+
+    if (!parts[0] || !parts[1] || qemu_strtou64(parts[1], NULL, 10, &c) ||
+        c >= s->num_channels) {
+        error_setg(errp, "daqcap: inject expects FAULT:CHANNEL with CHANNEL "
+                   "below %u", s->num_channels);
+        return;
+    }
+    ch = &s->channels[c];
+    if (!strcmp(parts[0], "fifo-overflow")) {
+        ch->faults |= DAQCAP_FAULT_FIFO;
+    } else if (!strcmp(parts[0], "dma-error")) {
+        ch->faults |= DAQCAP_FAULT_DMA;
+    } else if (!strcmp(parts[0], "lost-irq")) {
+        ch->faults |= DAQCAP_FAULT_LOST_IRQ;
+    } else if (!strcmp(parts[0], "stall")) {
+        ch->stalled = true;
+        timer_del(&ch->event_timer);
+        timer_del(&ch->delay_timer);
+    } else if (!strcmp(parts[0], "drop")) {
+        ch->faults |= DAQCAP_FAULT_DROP;
+    } else {
+        error_setg(errp, "daqcap: unknown fault '%s' (fifo-overflow, "
+                   "dma-error, lost-irq, stall, drop)", parts[0]);
+        return;
+    }
+    trace_daqcap_inject(parts[0], c);
+    g_free(s->last_inject);
+    s->last_inject = g_strdup(value);
+}
+
+static char *daqcap_get_inject(Object *obj, Error **errp)
+{
+    DaqcapState *s = DAQCAP(obj);
+
+    return g_strdup(s->last_inject ? s->last_inject : "");
+}
+
+/* ---- Device life cycle --------------------------------------------------- */
+
+static void daqcap_reset(DaqcapState *s)
+{
+    trace_daqcap_reset();
+    for (unsigned c = 0; c < DAQCAP_MAX_CHANNELS; c++) {
+        daqcap_channel_reset(&s->channels[c]);
+    }
+    for (unsigned i = 0; i < DAQCAP_MAX_INPUTS; i++) {
+        s->inputs[i].pattern = DAQCAP_PATTERN_BARS;
+    }
+    s->irq_mask = 0;
+    s->input_changed = 0;
+    s->scratch = 0;
+    s->ts_hi_latch = 0;
+    s->ts_epoch_ns = daqcap_now();
+    daqcap_update_intx(s);
+}
+
+static void daqcap_qdev_reset(DeviceState *dev)
+{
+    DaqcapState *s = DAQCAP(dev);
+    PCIDevice *pdev = PCI_DEVICE(dev);
+
+    daqcap_reset(s);
+    if (msix_present(pdev)) {
+        for (unsigned v = 0; v <= s->num_channels; v++) {
+            msix_vector_use(pdev, v);
+        }
+    }
+}
+
+static bool daqcap_parse_timings(DaqcapState *s, Error **errp)
+{
+    g_auto(GStrv) names = NULL;
+    unsigned n = 0;
+
+    if (s->timings && *s->timings) {
+        names = g_strsplit(s->timings, ":", -1);
+        n = g_strv_length(names);
+    }
+    if (n > s->num_inputs) {
+        error_setg(errp, "daqcap: %u timings given for %u inputs", n,
+                   s->num_inputs);
+        return false;
+    }
+    for (unsigned i = 0; i < s->num_inputs; i++) {
+        const char *name = i < n ? names[i] :
+            daqcap_default_modes[i % ARRAY_SIZE(daqcap_default_modes)];
+        DaqcapInput *in = &s->inputs[i];
+
+        if (!strcmp(name, "none")) {
+            /* No source connected at power-on; it remembers a mode. */
+            daqcap_input_set_mode(in, &daqcap_modes[0]);
+            in->signal = false;
+            continue;
+        }
+        in->mode = daqcap_find_mode(name);
+        if (!in->mode) {
+            error_setg(errp, "daqcap: unknown timings '%s' for input %u",
+                       name, i);
+            return false;
+        }
+        daqcap_input_set_mode(in, in->mode);
+        in->signal = true;
+    }
+    return true;
+}
+
+static void daqcap_realize(PCIDevice *pdev, Error **errp)
+{
+    DaqcapState *s = DAQCAP(pdev);
+    Object *obj = OBJECT(pdev);
+    uint8_t *pci_conf = pdev->config;
+
+    if (s->num_channels < 1 || s->num_channels > DAQCAP_MAX_CHANNELS) {
+        error_setg(errp, "daqcap: channels must be 1..%u", DAQCAP_MAX_CHANNELS);
+        return;
+    }
+    if (s->num_inputs < 1 || s->num_inputs > DAQCAP_MAX_INPUTS) {
+        error_setg(errp, "daqcap: inputs must be 1..%u", DAQCAP_MAX_INPUTS);
+        return;
+    }
+    if (!daqcap_parse_timings(s, errp)) {
+        return;
+    }
+
+    pci_set_word(pci_conf + PCI_SUBSYSTEM_VENDOR_ID, DAQCAP_PCI_SUBSYS_VENDOR_ID);
+    pci_set_word(pci_conf + PCI_SUBSYSTEM_ID,
+                 s->num_channels << DAQCAP_PCI_SUBSYS_CHANNELS_SHIFT |
+                 s->num_inputs);
+    pci_config_set_interrupt_pin(pci_conf, 1);
+
+    memory_region_init_io(&s->mmio, obj, &daqcap_mmio_ops, s, "daqcap-regs",
+                          DAQCAP_REGS_SIZE);
+    pci_register_bar(pdev, DAQCAP_REGS_BAR, PCI_BASE_ADDRESS_SPACE_MEMORY,
+                     &s->mmio);
+
+    if (pcie_endpoint_cap_init(pdev, 0) < 0) {
+        error_setg(errp, "daqcap: cannot add the PCIe capability");
+        return;
+    }
+    if (msix_init_exclusive_bar(pdev, s->num_channels + 1, DAQCAP_MSIX_BAR,
+                                errp)) {
+        return;
+    }
+    for (unsigned v = 0; v <= s->num_channels; v++) {
+        msix_vector_use(pdev, v);
+    }
+    if (msi_init(pdev, 0, 1, true, false, errp)) {
+        msix_uninit_exclusive_bar(pdev);
+        return;
+    }
+
+    for (unsigned c = 0; c < s->num_channels; c++) {
+        DaqcapChannel *ch = &s->channels[c];
+        g_autofree char *name = NULL;
+
+        ch->card = s;
+        ch->index = c;
+        timer_init_ns(&ch->event_timer, QEMU_CLOCK_VIRTUAL,
+                      daqcap_event_timer_cb, ch);
+        timer_init_ns(&ch->delay_timer, QEMU_CLOCK_VIRTUAL,
+                      daqcap_delay_timer_cb, ch);
+        ch->segs = g_new0(DaqcapSegment, 1u << DAQCAP_RING_MAX_LOG2);
+        ch->staging = g_malloc(DAQCAP_STAGING_SIZE);
+
+#define DAQCAP_STAT(field, label)                                          \
+        name = g_strdup_printf("ch%u-" label, c);                          \
+        object_property_add_uint64_ptr(obj, name, &ch->field,              \
+                                       OBJ_PROP_FLAG_READ);                \
+        g_free(name);                                                      \
+        name = NULL;
+        DAQCAP_STAT(stat_frames, "frames")
+        DAQCAP_STAT(stat_drops, "drops")
+        DAQCAP_STAT(stat_chunks, "chunks")
+        DAQCAP_STAT(stat_bytes, "bytes")
+        DAQCAP_STAT(stat_error_frames, "error-frames")
+        DAQCAP_STAT(stat_irqs, "irqs")
+        DAQCAP_STAT(stat_lost_irqs, "lost-irqs")
+#undef DAQCAP_STAT
+    }
+    for (unsigned i = 0; i < s->num_inputs; i++) {
+        g_autofree char *sig = g_strdup_printf("input%u-signal", i);
+        g_autofree char *tim = g_strdup_printf("input%u-timings", i);
+        DaqcapInputProp *p1 = g_new(DaqcapInputProp, 1);
+        DaqcapInputProp *p2 = g_new(DaqcapInputProp, 1);
+
+        *p1 = (DaqcapInputProp){ s, i };
+        *p2 = (DaqcapInputProp){ s, i };
+        object_property_add(obj, sig, "bool", daqcap_input_prop_get_signal,
+                            daqcap_input_prop_set_signal,
+                            daqcap_input_prop_release, p1);
+        object_property_add(obj, tim, "string", daqcap_input_prop_get_timings,
+                            daqcap_input_prop_set_timings,
+                            daqcap_input_prop_release, p2);
+    }
+    daqcap_reset(s);
+}
+
+static void daqcap_exit(PCIDevice *pdev)
+{
+    DaqcapState *s = DAQCAP(pdev);
+
+    for (unsigned c = 0; c < s->num_channels; c++) {
+        DaqcapChannel *ch = &s->channels[c];
+
+        timer_del(&ch->event_timer);
+        timer_del(&ch->delay_timer);
+        g_free(ch->segs);
+        g_free(ch->staging);
+    }
+    msi_uninit(pdev);
+    msix_uninit_exclusive_bar(pdev);
+}
+
+static void daqcap_instance_init(Object *obj)
+{
+    object_property_add_str(obj, "inject", daqcap_get_inject,
+                            daqcap_set_inject);
+}
+
+static void daqcap_instance_finalize(Object *obj)
+{
+    DaqcapState *s = DAQCAP(obj);
+
+    g_free(s->last_inject);
+}
+
+static Property daqcap_properties[] = {
+    DEFINE_PROP_UINT32("channels", DaqcapState, num_channels, 4),
+    DEFINE_PROP_UINT32("inputs", DaqcapState, num_inputs, 4),
+    DEFINE_PROP_STRING("timings", DaqcapState, timings),
+    DEFINE_PROP_END_OF_LIST(),
+};
+
+/* DMA state lives in guest memory rings the model does not own: no migration. */
+static const VMStateDescription daqcap_vmstate = {
+    .name = TYPE_DAQCAP,
+    .unmigratable = 1,
+};
+
+static void daqcap_class_init(ObjectClass *klass, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(klass);
+    PCIDeviceClass *k = PCI_DEVICE_CLASS(klass);
+
+    k->realize = daqcap_realize;
+    k->exit = daqcap_exit;
+    k->vendor_id = DAQCAP_PCI_VENDOR_ID;
+    k->device_id = DAQCAP_PCI_DEVICE_ID;
+    k->revision = DAQCAP_PCI_REVISION;
+    k->class_id = DAQCAP_PCI_CLASS;
+    dc->desc = "DAQCAP multi-channel video and data-acquisition card";
+    dc->reset = daqcap_qdev_reset;
+    dc->vmsd = &daqcap_vmstate;
+    device_class_set_props(dc, daqcap_properties);
+    set_bit(DEVICE_CATEGORY_MISC, dc->categories);
+}
+
+static const TypeInfo daqcap_info = {
+    .name = TYPE_DAQCAP,
+    .parent = TYPE_PCI_DEVICE,
+    .instance_size = sizeof(DaqcapState),
+    .instance_init = daqcap_instance_init,
+    .instance_finalize = daqcap_instance_finalize,
+    .class_init = daqcap_class_init,
+    .interfaces = (InterfaceInfo[]) {
+        { INTERFACE_PCIE_DEVICE },
+        { },
+    },
+};
+
+static void daqcap_register_types(void)
+{
+    type_register_static(&daqcap_info);
+}
+
+type_init(daqcap_register_types)
