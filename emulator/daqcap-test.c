@@ -234,6 +234,36 @@ static void queue_buffer(Chan *ch, const uint64_t *addr, const uint32_t *len,
     cwr(ch, DAQCAP_CH_DESC_TAIL, ch->tail);
 }
 
+/*
+ * Queue one buffer as a CHAIN ring entry pointing at a table of @n segment
+ * descriptors, written at @table.
+ */
+static void queue_chain(Chan *ch, uint64_t table, const uint64_t *addr,
+                        const uint32_t *len, unsigned n, uint16_t cookie)
+{
+    uint32_t slot = ch->tail & ((1u << ch->desc_log2) - 1);
+    uint8_t d[DAQCAP_DESC_SIZE];
+
+    for (unsigned i = 0; i < n; i++) {
+        stq_le_p(d + DAQCAP_DESC_ADDR, addr[i]);
+        stl_le_p(d + DAQCAP_DESC_LEN, len[i]);
+        stw_le_p(d + DAQCAP_DESC_FLAGS,
+                 (i == 0 ? DAQCAP_DESC_FLAG_SOF : 0) |
+                 (i == n - 1 ? DAQCAP_DESC_FLAG_EOF : 0));
+        stw_le_p(d + DAQCAP_DESC_COOKIE, cookie);
+        qtest_memwrite(ch->card->qts, table + i * DAQCAP_DESC_SIZE, d,
+                       sizeof(d));
+    }
+    stq_le_p(d + DAQCAP_DESC_ADDR, table);
+    stl_le_p(d + DAQCAP_DESC_LEN, n);
+    stw_le_p(d + DAQCAP_DESC_FLAGS, DAQCAP_DESC_FLAG_CHAIN);
+    stw_le_p(d + DAQCAP_DESC_COOKIE, 0xdead);   /* ignored */
+    qtest_memwrite(ch->card->qts, ch->desc + slot * DAQCAP_DESC_SIZE, d,
+                   sizeof(d));
+    ch->tail++;
+    cwr(ch, DAQCAP_CH_DESC_TAIL, ch->tail);
+}
+
 static void queue_simple(Chan *ch, uint64_t addr, uint32_t len, uint16_t cookie)
 {
     queue_buffer(ch, &addr, &len, 1, cookie);
@@ -583,10 +613,10 @@ static void test_single_frame(void)
  * the chunk lines and an odd stride, scattered over segments of odd length
  * at odd addresses; padding between lines stays untouched.
  */
-static void capture_check(uint32_t fmt, uint32_t w, uint32_t h,
-                          uint32_t extra_stride, uint32_t chunk,
-                          uint32_t pattern, const uint32_t *seg_len,
-                          unsigned nseg)
+static void capture_check_how(uint32_t fmt, uint32_t w, uint32_t h,
+                              uint32_t extra_stride, uint32_t chunk,
+                              uint32_t pattern, const uint32_t *seg_len,
+                              unsigned nseg, bool chain)
 {
     Card c;
     Chan ch;
@@ -618,11 +648,17 @@ static void capture_check(uint32_t fmt, uint32_t w, uint32_t h,
     }
     wr(&c, DAQCAP_INPUT_BASE(VGA_INPUT) + DAQCAP_IN_PATTERN, pattern);
     chan_setup(&c, &ch, 1, VGA_INPUT, fmt, w, h, stride, chunk, 4, 10);
-    queue_buffer(&ch, addr, len, nseg, 7);
+    if (chain) {
+        queue_chain(&ch, guest_alloc(&c.alloc, nseg * DAQCAP_DESC_SIZE),
+                    addr, len, nseg, 7);
+    } else {
+        queue_buffer(&ch, addr, len, nseg, 7);
+    }
     chan_enable(&ch, VGA_INPUT);
     step_frames(&c, 2);
 
     n = drain(&ch, cpl, ARRAY_SIZE(cpl));
+    g_assert_cmpuint(cpl[0].cookie, ==, 7);
     g_assert_cmpuint(n, ==, nchunks);
     g_assert_cmpuint(cpl[n - 1].lines, ==, h - (nchunks - 1) * chunk);
     g_assert(cpl[n - 1].status & DAQCAP_CPL_STATUS_EOF);
@@ -655,6 +691,29 @@ static void capture_check(uint32_t fmt, uint32_t w, uint32_t h,
         }
     }
     card_stop(&c);
+}
+
+static void capture_check(uint32_t fmt, uint32_t w, uint32_t h,
+                          uint32_t extra_stride, uint32_t chunk,
+                          uint32_t pattern, const uint32_t *seg_len,
+                          unsigned nseg)
+{
+    capture_check_how(fmt, w, h, extra_stride, chunk, pattern, seg_len, nseg,
+                      false);
+}
+
+/* The same buffers, queued as one CHAIN entry each. */
+static void test_chain(void)
+{
+    static const uint32_t segs[] = { 1000, 3, 4093, 65536, 777 };
+    static const uint32_t pages[] = { 4096, 4096, 4096, 4096, 4096, 4096, 4096 };
+
+    capture_check_how(DAQCAP_FMT_YUYV, 320, 100, 13, 16, DAQCAP_PATTERN_VERIFY,
+                      segs, 5, true);
+    capture_check_how(DAQCAP_FMT_RGB24, 640, 480, 0, 16, DAQCAP_PATTERN_BARS,
+                      pages, 7, true);
+    capture_check_how(DAQCAP_FMT_GREY, 64, 64, 0, 16, DAQCAP_PATTERN_BARS,
+                      segs, 1, true);
 }
 
 static void test_formats(void)
@@ -842,8 +901,102 @@ static void lay_wrap(Card *c, Chan *ch, uint64_t buf)
     cwr(ch, DAQCAP_CH_DESC_TAIL, ch->tail);
 }
 
+/* CHAIN entries: flags other than CHAIN, empty or misaligned tables. */
+static void lay_chain_entry(Chan *ch, uint64_t table, uint32_t count,
+                            uint16_t flags)
+{
+    uint32_t slot = ch->tail & ((1u << ch->desc_log2) - 1);
+    uint8_t d[DAQCAP_DESC_SIZE];
+
+    stq_le_p(d + DAQCAP_DESC_ADDR, table);
+    stl_le_p(d + DAQCAP_DESC_LEN, count);
+    stw_le_p(d + DAQCAP_DESC_FLAGS, flags);
+    stw_le_p(d + DAQCAP_DESC_COOKIE, 0);
+    qtest_memwrite(ch->card->qts, ch->desc + slot * DAQCAP_DESC_SIZE, d,
+                   sizeof(d));
+    ch->tail++;
+    cwr(ch, DAQCAP_CH_DESC_TAIL, ch->tail);
+}
+
+static uint64_t chain_table(Card *c, uint64_t buf, const uint16_t *flags,
+                            unsigned n)
+{
+    uint64_t table = guest_alloc(&c->alloc, 16 * DAQCAP_DESC_SIZE);
+    uint8_t d[DAQCAP_DESC_SIZE];
+
+    for (unsigned i = 0; i < n; i++) {
+        stq_le_p(d + DAQCAP_DESC_ADDR, buf + i * 1024);
+        stl_le_p(d + DAQCAP_DESC_LEN, 1024);
+        stw_le_p(d + DAQCAP_DESC_FLAGS, flags[i]);
+        stw_le_p(d + DAQCAP_DESC_COOKIE, 1);
+        qtest_memwrite(c->qts, table + i * DAQCAP_DESC_SIZE, d, sizeof(d));
+    }
+    return table;
+}
+
+static void lay_chain_flags(Card *c, Chan *ch, uint64_t buf)
+{
+    static const uint16_t f[] = { DAQCAP_DESC_FLAG_SOF | DAQCAP_DESC_FLAG_EOF };
+
+    lay_chain_entry(ch, chain_table(c, buf, f, 1), 1,
+                    DAQCAP_DESC_FLAG_CHAIN | DAQCAP_DESC_FLAG_SOF);
+}
+
+static void lay_chain_empty(Card *c, Chan *ch, uint64_t buf)
+{
+    static const uint16_t f[] = { DAQCAP_DESC_FLAG_SOF | DAQCAP_DESC_FLAG_EOF };
+
+    lay_chain_entry(ch, chain_table(c, buf, f, 1), 0, DAQCAP_DESC_FLAG_CHAIN);
+}
+
+static void lay_chain_misaligned(Card *c, Chan *ch, uint64_t buf)
+{
+    static const uint16_t f[] = { DAQCAP_DESC_FLAG_SOF | DAQCAP_DESC_FLAG_EOF };
+
+    lay_chain_entry(ch, chain_table(c, buf, f, 1) + 8, 1,
+                    DAQCAP_DESC_FLAG_CHAIN);
+}
+
+static void lay_chain_no_eof(Card *c, Chan *ch, uint64_t buf)
+{
+    static const uint16_t f[] = { DAQCAP_DESC_FLAG_SOF, 0, 0, 0 };
+
+    lay_chain_entry(ch, chain_table(c, buf, f, 4), 4, DAQCAP_DESC_FLAG_CHAIN);
+}
+
+static void lay_chain_early_eof(Card *c, Chan *ch, uint64_t buf)
+{
+    static const uint16_t f[] = { DAQCAP_DESC_FLAG_SOF, DAQCAP_DESC_FLAG_EOF,
+                                  0, DAQCAP_DESC_FLAG_EOF };
+
+    lay_chain_entry(ch, chain_table(c, buf, f, 4), 4, DAQCAP_DESC_FLAG_CHAIN);
+}
+
+static void lay_chain_nested(Card *c, Chan *ch, uint64_t buf)
+{
+    static const uint16_t f[] = { DAQCAP_DESC_FLAG_SOF, DAQCAP_DESC_FLAG_CHAIN,
+                                  DAQCAP_DESC_FLAG_EOF };
+
+    lay_chain_entry(ch, chain_table(c, buf, f, 3), 3, DAQCAP_DESC_FLAG_CHAIN);
+}
+
+static void lay_chain_mid_run(Card *c, Chan *ch, uint64_t buf)
+{
+    static const uint16_t f[] = { DAQCAP_DESC_FLAG_SOF | DAQCAP_DESC_FLAG_EOF };
+
+    put_desc(ch, buf, 1024, DAQCAP_DESC_FLAG_SOF, 1);
+    lay_chain_entry(ch, chain_table(c, buf, f, 1), 1, DAQCAP_DESC_FLAG_CHAIN);
+}
+
 static void test_desc_errors(void)
 {
+    expect_desc_error(lay_chain_flags);
+    expect_desc_error(lay_chain_empty);
+    expect_desc_error(lay_chain_misaligned);
+    expect_desc_error(lay_chain_no_eof);
+    expect_desc_error(lay_chain_early_eof);
+    expect_desc_error(lay_chain_nested);
+    expect_desc_error(lay_chain_mid_run);
     expect_desc_error(lay_zero_len);
     expect_desc_error(lay_no_sof);
     expect_desc_error(lay_sof_twice);
@@ -1437,6 +1590,7 @@ int main(int argc, char **argv)
     qtest_add_func("/daqcap/timestamp", test_timestamp);
     qtest_add_func("/daqcap/single-frame", test_single_frame);
     qtest_add_func("/daqcap/formats", test_formats);
+    qtest_add_func("/daqcap/chain", test_chain);
     qtest_add_func("/daqcap/chunk-sizes", test_chunk_sizes);
     qtest_add_func("/daqcap/drops-and-wrap", test_drops_and_wrap);
     qtest_add_func("/daqcap/short-buffer", test_short_buffer);

@@ -129,7 +129,7 @@ typedef struct DaqcapChannel {
     uint32_t frame_status;      /* error bits every chunk of the frame gets */
     uint32_t frame_errors;      /* error bits any chunk of the frame got */
     uint16_t cookie;
-    DaqcapSegment *segs;        /* 1 << DAQCAP_RING_MAX_LOG2 entries */
+    DaqcapSegment *segs;        /* DAQCAP_MAX_SEGMENTS entries */
     uint32_t nsegs;
     uint64_t buf_len;
     uint32_t seg_cursor;        /* segment holding seg_cursor_off */
@@ -173,6 +173,10 @@ struct DaqcapState {
 #define DAQCAP_CPL_STATUS_NO_DATA \
     (DAQCAP_CPL_STATUS_ERR_FIFO | DAQCAP_CPL_STATUS_ERR_SIGNAL | \
      DAQCAP_CPL_STATUS_ERR_GEOMETRY)
+
+/* A buffer has at most as many segments as a ring or a table can hold. */
+#define DAQCAP_MAX_SEGMENTS \
+    MAX(DAQCAP_CHAIN_MAX, 1u << DAQCAP_RING_MAX_LOG2)
 
 #define DAQCAP_STAGING_SIZE \
     ((size_t)DAQCAP_MAX_CHUNK_LINES * DAQCAP_MAX_WIDTH * 4)
@@ -457,9 +461,96 @@ static MemTxResult daqcap_buf_write(DaqcapChannel *ch, uint64_t off,
 }
 
 /*
- * Take one complete buffer (SOF ... EOF) from the descriptor ring into the
- * segment table. Returns 1 when a buffer was taken, 0 when the ring holds
- * none (yet), -1 when the channel was halted for a malformed ring.
+ * Validate segment descriptor @desc as entry @n of a buffer and append it to
+ * the segment table. Returns false, with *why set, if it is malformed.
+ */
+static bool daqcap_take_segment(DaqcapChannel *ch, const uint8_t *desc,
+                                uint32_t n, uint64_t *total, const char **why)
+{
+    uint64_t addr = ldq_le_p(desc + DAQCAP_DESC_ADDR);
+    uint32_t len = ldl_le_p(desc + DAQCAP_DESC_LEN);
+    uint16_t flags = lduw_le_p(desc + DAQCAP_DESC_FLAGS);
+
+    if (len == 0) {
+        *why = "zero-length descriptor";
+    } else if (flags & ~(DAQCAP_DESC_FLAG_SOF | DAQCAP_DESC_FLAG_EOF)) {
+        *why = "reserved or misplaced descriptor flags";
+    } else if (addr + len < addr) {
+        *why = "segment wraps the address space";
+    } else if ((n == 0) != !!(flags & DAQCAP_DESC_FLAG_SOF)) {
+        *why = "SOF out of place";
+    } else {
+        if (n == 0) {
+            ch->cookie = lduw_le_p(desc + DAQCAP_DESC_COOKIE);
+        }
+        ch->segs[n].addr = addr;
+        ch->segs[n].len = len;
+        *total += len;
+        return true;
+    }
+    return false;
+}
+
+static void daqcap_buffer_taken(DaqcapChannel *ch, uint32_t nsegs,
+                                uint64_t total, uint32_t ring_entries)
+{
+    ch->nsegs = nsegs;
+    ch->buf_len = total;
+    ch->seg_cursor = 0;
+    ch->seg_cursor_off = 0;
+    ch->desc_head += ring_entries;
+}
+
+/* Take the buffer described by the table a CHAIN ring entry points at. */
+static int daqcap_fetch_chain(DaqcapChannel *ch, const uint8_t *entry)
+{
+    PCIDevice *pdev = PCI_DEVICE(ch->card);
+    uint64_t table = ldq_le_p(entry + DAQCAP_DESC_ADDR);
+    uint32_t count = ldl_le_p(entry + DAQCAP_DESC_LEN);
+    uint16_t flags = lduw_le_p(entry + DAQCAP_DESC_FLAGS);
+    uint8_t batch[64 * DAQCAP_DESC_SIZE];
+    uint64_t total = 0;
+    const char *why;
+
+    if (flags != DAQCAP_DESC_FLAG_CHAIN || count == 0 ||
+        count > DAQCAP_CHAIN_MAX || table & (DAQCAP_DESC_SIZE - 1)) {
+        daqcap_chan_halt(ch, DAQCAP_CH_IRQ_DESC_ERROR,
+                         "malformed CHAIN descriptor");
+        return -1;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        const uint8_t *d = batch + (i % 64) * DAQCAP_DESC_SIZE;
+
+        if (i % 64 == 0) {
+            uint32_t n = MIN(64, count - i);
+
+            if (pci_dma_read(pdev, table + (uint64_t)i * DAQCAP_DESC_SIZE,
+                             batch, n * DAQCAP_DESC_SIZE) != MEMTX_OK) {
+                daqcap_chan_halt(ch, DAQCAP_CH_IRQ_DMA_ERROR,
+                                 "descriptor table read failed");
+                return -1;
+            }
+        }
+        if (!daqcap_take_segment(ch, d, i, &total, &why)) {
+            daqcap_chan_halt(ch, DAQCAP_CH_IRQ_DESC_ERROR, why);
+            return -1;
+        }
+        if (!!(lduw_le_p(d + DAQCAP_DESC_FLAGS) & DAQCAP_DESC_FLAG_EOF) !=
+            (i == count - 1)) {
+            daqcap_chan_halt(ch, DAQCAP_CH_IRQ_DESC_ERROR,
+                             "EOF out of place in a descriptor table");
+            return -1;
+        }
+    }
+    daqcap_buffer_taken(ch, count, total, 1);
+    return 1;
+}
+
+/*
+ * Take one complete buffer from the descriptor ring into the segment table:
+ * either a run of segment descriptors from SOF to EOF, or one CHAIN entry.
+ * Returns 1 when a buffer was taken, 0 when the ring holds none (yet), -1
+ * when the channel was halted for a malformed ring.
  */
 static int daqcap_fetch_buffer(DaqcapChannel *ch)
 {
@@ -467,6 +558,7 @@ static int daqcap_fetch_buffer(DaqcapChannel *ch)
     uint32_t ring_size = 1u << ch->desc_log2;
     uint32_t avail = ch->desc_tail - ch->desc_head;
     uint64_t total = 0;
+    const char *why;
 
     if (avail > ring_size) {
         daqcap_chan_halt(ch, DAQCAP_CH_IRQ_DESC_ERROR,
@@ -476,8 +568,6 @@ static int daqcap_fetch_buffer(DaqcapChannel *ch)
     for (uint32_t n = 0; n < avail; n++) {
         uint32_t slot = (ch->desc_head + n) & (ring_size - 1);
         uint8_t desc[DAQCAP_DESC_SIZE];
-        uint64_t addr;
-        uint32_t len;
         uint16_t flags;
 
         if (pci_dma_read(pdev, ch->desc_base + (uint64_t)slot * DAQCAP_DESC_SIZE,
@@ -486,35 +576,19 @@ static int daqcap_fetch_buffer(DaqcapChannel *ch)
                              "descriptor read failed");
             return -1;
         }
-        addr = ldq_le_p(desc + DAQCAP_DESC_ADDR);
-        len = ldl_le_p(desc + DAQCAP_DESC_LEN);
         flags = lduw_le_p(desc + DAQCAP_DESC_FLAGS);
-        trace_daqcap_desc(ch->index, slot, addr, len, flags,
+        trace_daqcap_desc(ch->index, slot, ldq_le_p(desc + DAQCAP_DESC_ADDR),
+                          ldl_le_p(desc + DAQCAP_DESC_LEN), flags,
                           lduw_le_p(desc + DAQCAP_DESC_COOKIE));
-
-        if (len == 0 || (flags & ~DAQCAP_DESC_FLAGS_ALL) ||
-            addr + len < addr ||
-            (n == 0) != !!(flags & DAQCAP_DESC_FLAG_SOF)) {
-            daqcap_chan_halt(ch, DAQCAP_CH_IRQ_DESC_ERROR,
-                             len == 0 ? "zero-length descriptor" :
-                             (flags & ~DAQCAP_DESC_FLAGS_ALL) ?
-                                 "reserved descriptor flags" :
-                             addr + len < addr ? "segment wraps" :
-                             "SOF out of place");
+        if (n == 0 && (flags & DAQCAP_DESC_FLAG_CHAIN)) {
+            return daqcap_fetch_chain(ch, desc);
+        }
+        if (!daqcap_take_segment(ch, desc, n, &total, &why)) {
+            daqcap_chan_halt(ch, DAQCAP_CH_IRQ_DESC_ERROR, why);
             return -1;
         }
-        if (n == 0) {
-            ch->cookie = lduw_le_p(desc + DAQCAP_DESC_COOKIE);
-        }
-        ch->segs[n].addr = addr;
-        ch->segs[n].len = len;
-        total += len;
         if (flags & DAQCAP_DESC_FLAG_EOF) {
-            ch->nsegs = n + 1;
-            ch->buf_len = total;
-            ch->seg_cursor = 0;
-            ch->seg_cursor_off = 0;
-            ch->desc_head += n + 1;
+            daqcap_buffer_taken(ch, n + 1, total, n + 1);
             return 1;
         }
     }
@@ -1594,7 +1668,7 @@ static void daqcap_realize(PCIDevice *pdev, Error **errp)
                       daqcap_event_timer_cb, ch);
         timer_init_ns(&ch->delay_timer, QEMU_CLOCK_VIRTUAL,
                       daqcap_delay_timer_cb, ch);
-        ch->segs = g_new0(DaqcapSegment, 1u << DAQCAP_RING_MAX_LOG2);
+        ch->segs = g_new0(DaqcapSegment, DAQCAP_MAX_SEGMENTS);
         ch->staging = g_malloc(DAQCAP_STAGING_SIZE);
 
 #define DAQCAP_STAT(field, label)                                          \

@@ -227,8 +227,17 @@
 #define DAQCAP_DESC_FLAGS		0x0c	/* u16 */
 #define   DAQCAP_DESC_FLAG_SOF		0x0001	/* first segment of a buffer */
 #define   DAQCAP_DESC_FLAG_EOF		0x0002	/* last segment of a buffer */
-#define   DAQCAP_DESC_FLAGS_ALL		0x0003
+#define   DAQCAP_DESC_FLAG_CHAIN	0x0004	/* a whole buffer: see below */
+#define   DAQCAP_DESC_FLAGS_ALL		0x0007
 #define DAQCAP_DESC_COOKIE		0x0e	/* u16 driver's buffer tag */
+/*
+ * A ring entry flagged CHAIN (and nothing else) stands for a whole buffer:
+ * ADDR is the bus address of a table of LEN segment descriptors (16-byte
+ * aligned, 1..DAQCAP_CHAIN_MAX entries) whose first entry carries SOF and
+ * the cookie and whose last, only, carries EOF. Drivers build a buffer's
+ * table once and queue the buffer with a single ring entry.
+ */
+#define DAQCAP_CHAIN_MAX		65536
 
 /* ---- Completion record (32 bytes, in host memory) ---------------------- */
 
