@@ -30,6 +30,7 @@
 #define VGA_W           640
 #define VGA_H           480
 #define VGA_LINE_NS     (800ULL * 1000000000ULL / 25175000ULL)
+#define VGA_LINE_PS     (800ULL * 1000000000000ULL / 25175000ULL)
 #define VGA_FRAME_NS    (800ULL * 525 * 1000000000ULL / 25175000ULL)
 
 typedef struct Card {
@@ -591,8 +592,9 @@ static void test_single_frame(void)
         g_assert_cmpint(!!(cpl[0].status & DAQCAP_CPL_STATUS_EOF), ==,
                         k == nchunks - 1);
         g_assert_cmpuint(cpl[0].ts_end, >, cpl[0].ts_sof);
-        g_assert_cmpuint(cpl[0].ts_end - cpl[0].ts_sof, >=,
-                         (k + 1) * 16 * VGA_LINE_NS - 1);
+        /* The chunk's end is when its last line arrived, to the ns. */
+        g_assert_cmpuint(cpl[0].ts_end - cpl[0].ts_sof, ==,
+                         (k + 1) * 16 * VGA_LINE_PS / 1000);
         total += n;
     }
     g_assert_cmpuint(total, ==, nchunks);
@@ -1197,6 +1199,35 @@ static void test_stall_and_disable(void)
     card_stop(&c);
 }
 
+/* The pattern is taken at start of frame: a change mid-frame waits. */
+static void test_pattern_latch(void)
+{
+    Card c;
+    Chan ch;
+    uint64_t buf[2];
+    Cpl cpl[16];
+
+    card_start(&c, "");
+    buf[0] = guest_alloc(&c.alloc, 64 * 64);
+    buf[1] = guest_alloc(&c.alloc, 64 * 64);
+    chan_setup(&c, &ch, 0, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 16, 4, 4);
+    queue_simple(&ch, buf[0], 64 * 64, 0);
+    queue_simple(&ch, buf[1], 64 * 64, 1);
+    chan_enable(&ch, VGA_INPUT);
+    sync_sof(&ch);
+    step(&c, 20 * VGA_LINE_NS);
+    wr(&c, DAQCAP_INPUT_BASE(VGA_INPUT) + DAQCAP_IN_PATTERN,
+       DAQCAP_PATTERN_VERIFY);
+    step_frames(&c, 1);
+    step(&c, 64 * VGA_LINE_NS);
+    g_assert_cmpuint(drain(&ch, cpl, 16), ==, 8);
+    check_frame(&c, buf[0], 64, VGA_INPUT, DAQCAP_PATTERN_BARS,
+                DAQCAP_FMT_GREY, 64, 64, 0);
+    check_frame(&c, buf[1], 64, VGA_INPUT, DAQCAP_PATTERN_VERIFY,
+                DAQCAP_FMT_GREY, 64, 64, 1);
+    card_stop(&c);
+}
+
 static void test_config_errors(void)
 {
     Card c;
@@ -1237,6 +1268,15 @@ static void test_config_errors(void)
     chan_enable(&ch, VGA_INPUT);
     g_assert_cmphex(crd(&ch, DAQCAP_CH_STATUS) & ~DAQCAP_CH_STATUS_STARVED, ==,
                     DAQCAP_CH_STATUS_RUNNING);
+    /* Nor can the geometry change under a running channel. */
+    cwr(&ch, DAQCAP_CH_SIZE, 0);
+    cwr(&ch, DAQCAP_CH_FORMAT, DAQCAP_FMT_Y16);
+    cwr(&ch, DAQCAP_CH_STRIDE, 1);
+    cwr(&ch, DAQCAP_CH_CHUNK_LINES, 1);
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_SIZE), ==, 64 | 64 << 16);
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_FORMAT), ==, DAQCAP_FMT_GREY);
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_STRIDE), ==, 64);
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_CHUNK_LINES), ==, 16);
     /* Rings cannot move, nor the input change, while running. */
     cwr(&ch, DAQCAP_CH_DESC_BASE_LO, 0x1000);
     g_assert_cmphex(crd(&ch, DAQCAP_CH_DESC_BASE_LO), ==, (uint32_t)ch.desc);
@@ -1269,8 +1309,10 @@ static void test_cpl_ring_full(void)
     g_assert_cmphex(rd(&c, DAQCAP_REG_DATA_READY), ==, 1);
     g_assert_cmpuint(drain(&ch, cpl, 32), ==, 16);
     g_assert_cmphex(rd(&c, DAQCAP_REG_DATA_READY), ==, 0);
-    /* A CPL_HEAD beyond the tail is refused. */
+    /* A CPL_HEAD beyond the tail, or moving back, is refused. */
     cwr(&ch, DAQCAP_CH_CPL_HEAD, ch.head + 5);
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_CPL_HEAD), ==, ch.head);
+    cwr(&ch, DAQCAP_CH_CPL_HEAD, ch.head - 2);
     g_assert_cmpuint(crd(&ch, DAQCAP_CH_CPL_HEAD), ==, ch.head);
     step_frames(&c, 1);
     g_assert_cmpuint(drain(&ch, cpl, 32), ==, 4);
@@ -1411,6 +1453,13 @@ static void test_msix(void)
     queue_simple(&ch, buf, 4096, 4);
     step_frames(&c, 1);
     g_assert_cmphex(msg_take(&c, 3), ==, 0x103);
+
+    /* An event whose own bit is masked sends nothing, even with another pending. */
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_DATA);
+    g_assert(crd(&ch, DAQCAP_CH_IRQ_STATUS) & DAQCAP_CH_IRQ_DATA);
+    step_frames(&c, 1);     /* no buffer: a DROP */
+    g_assert(crd(&ch, DAQCAP_CH_IRQ_STATUS) & DAQCAP_CH_IRQ_DROP);
+    g_assert_cmpuint(msg_take(&c, 3), ==, 0);
 
     /* Input changes arrive on the global vector. */
     qom_set_bool(&c, "input0-signal", false);
@@ -1601,6 +1650,7 @@ int main(int argc, char **argv)
     qtest_add_func("/daqcap/signal-loss", test_signal_loss);
     qtest_add_func("/daqcap/stall-and-disable", test_stall_and_disable);
     qtest_add_func("/daqcap/config-errors", test_config_errors);
+    qtest_add_func("/daqcap/pattern-latch", test_pattern_latch);
     qtest_add_func("/daqcap/cpl-ring-full", test_cpl_ring_full);
     qtest_add_func("/daqcap/coalescing", test_coalescing);
     qtest_add_func("/daqcap/msix", test_msix);

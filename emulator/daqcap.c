@@ -123,7 +123,8 @@ typedef struct DaqcapChannel {
     bool in_frame;
     int64_t next_sof_ns;
     int64_t sof_ns;
-    uint32_t frame_seq, frame_input, frame_format, frame_width, frame_height;
+    uint32_t frame_seq, frame_input, frame_pattern, frame_format;
+    uint32_t frame_width, frame_height;
     uint32_t frame_stride, frame_chunk_lines, frame_line_bytes;
     uint32_t frame_chunks, next_chunk, fifo_chunk;
     uint32_t frame_status;      /* error bits every chunk of the frame gets */
@@ -313,11 +314,13 @@ static void daqcap_update_intx(DaqcapState *s)
  * clear the status bit before they drain the completion ring, so a
  * completion posted while they drain always brings a new message.
  */
-static void daqcap_signal(DaqcapState *s, uint32_t source, DaqcapChannel *ch)
+static void daqcap_signal(DaqcapState *s, uint32_t source, DaqcapChannel *ch,
+                          uint32_t bits)
 {
     PCIDevice *pdev = PCI_DEVICE(s);
 
-    if (!(daqcap_irq_status(s) & s->irq_mask & source)) {
+    /* Only an event whose own bit is unmasked sends a message. */
+    if (!(s->irq_mask & source) || (ch && !(ch->irq_mask & bits))) {
         daqcap_update_intx(s);
         return;
     }
@@ -347,7 +350,7 @@ static void daqcap_chan_raise(DaqcapChannel *ch, uint32_t bits)
 {
     ch->irq_status |= bits;
     trace_daqcap_chan_irq(ch->index, bits, ch->irq_status);
-    daqcap_signal(ch->card, DAQCAP_IRQ_CHANNEL(ch->index), ch);
+    daqcap_signal(ch->card, DAQCAP_IRQ_CHANNEL(ch->index), ch, bits);
 }
 
 static void daqcap_chan_flush_data_irq(DaqcapChannel *ch)
@@ -513,7 +516,8 @@ static int daqcap_fetch_chain(DaqcapChannel *ch, const uint8_t *entry)
     const char *why;
 
     if (flags != DAQCAP_DESC_FLAG_CHAIN || count == 0 ||
-        count > DAQCAP_CHAIN_MAX || table & (DAQCAP_DESC_SIZE - 1)) {
+        count > DAQCAP_CHAIN_MAX || table & (DAQCAP_DESC_SIZE - 1) ||
+        table + (uint64_t)count * DAQCAP_DESC_SIZE < table) {
         daqcap_chan_halt(ch, DAQCAP_CH_IRQ_DESC_ERROR,
                          "malformed CHAIN descriptor");
         return -1;
@@ -597,7 +601,7 @@ static int daqcap_fetch_buffer(DaqcapChannel *ch)
 
 static void daqcap_post_completion(DaqcapChannel *ch, uint32_t chunk,
                                    uint32_t first_line, uint32_t lines,
-                                   uint32_t status)
+                                   uint32_t status, int64_t end_ns)
 {
     DaqcapState *s = ch->card;
     PCIDevice *pdev = PCI_DEVICE(s);
@@ -613,7 +617,7 @@ static void daqcap_post_completion(DaqcapChannel *ch, uint32_t chunk,
 
     memset(rec, 0, sizeof(rec));
     stq_le_p(rec + DAQCAP_CPL_TS_SOF, ch->sof_ns - s->ts_epoch_ns);
-    stq_le_p(rec + DAQCAP_CPL_TS_END, daqcap_timestamp(s));
+    stq_le_p(rec + DAQCAP_CPL_TS_END, end_ns - s->ts_epoch_ns);
     stl_le_p(rec + DAQCAP_CPL_SEQUENCE, ch->frame_seq);
     stw_le_p(rec + DAQCAP_CPL_COOKIE, ch->cookie);
     stw_le_p(rec + DAQCAP_CPL_CHUNK, chunk);
@@ -665,8 +669,9 @@ static void daqcap_start_frame(DaqcapChannel *ch, int64_t sof)
     uint32_t used, nchunks;
     int ret;
 
-    /* Configuration was validated at enable; it is latched per frame. */
+    /* Validated at enable, fixed while running; the pattern may change. */
     ch->frame_input = in_idx;
+    ch->frame_pattern = in->pattern;
     ch->frame_format = ch->format;
     ch->frame_width = w;
     ch->frame_height = h;
@@ -728,17 +733,26 @@ static void daqcap_end_frame(DaqcapChannel *ch)
     }
 }
 
+static int64_t daqcap_chunk_end_ns(DaqcapChannel *ch, uint32_t k)
+{
+    DaqcapInput *in = &ch->card->inputs[ch->frame_input];
+    uint32_t end_line = MIN((k + 1) * ch->frame_chunk_lines, ch->frame_height);
+
+    /* Lines below the source's last are never coming: end with its frame. */
+    end_line = MIN(end_line, in->mode->height);
+    return ch->sof_ns + (int64_t)((uint64_t)end_line * in->line_ps / 1000);
+}
+
 /* Render and write chunk @k of the frame in progress, then post it. */
 static void daqcap_do_chunk(DaqcapChannel *ch, uint32_t k)
 {
-    DaqcapState *s = ch->card;
     uint32_t first = k * ch->frame_chunk_lines;
     uint32_t lines = MIN(ch->frame_chunk_lines, ch->frame_height - first);
     uint32_t lb = ch->frame_line_bytes;
     uint32_t status = ch->frame_status;
     struct daqcap_pattern_frame pf = {
         .input = ch->frame_input,
-        .pattern = s->inputs[ch->frame_input].pattern,
+        .pattern = ch->frame_pattern,
         .format = ch->frame_format,
         .width = ch->frame_width,
         .height = ch->frame_height,
@@ -794,7 +808,13 @@ static void daqcap_do_chunk(DaqcapChannel *ch, uint32_t k)
         status |= DAQCAP_CPL_STATUS_EOF;
     }
     ch->frame_errors |= status & DAQCAP_CPL_STATUS_ERR_MASK;
-    daqcap_post_completion(ch, k, first, lines, status);
+    /*
+     * A chunk ends when its last line has arrived; the rest of a frame cut
+     * short by its source ends now.
+     */
+    daqcap_post_completion(ch, k, first, lines, status,
+                           status & DAQCAP_CPL_STATUS_ERR_SIGNAL ?
+                           daqcap_now() : daqcap_chunk_end_ns(ch, k));
     if (!daqcap_chan_running(ch)) {
         return; /* halted by a completion write failure */
     }
@@ -818,14 +838,6 @@ static void daqcap_abort_frame(DaqcapChannel *ch)
         daqcap_do_chunk(ch, ch->next_chunk);
     }
     ch->frame_status = saved;
-}
-
-static int64_t daqcap_chunk_end_ns(DaqcapChannel *ch, uint32_t k)
-{
-    DaqcapInput *in = &ch->card->inputs[ch->frame_input];
-    uint32_t end_line = MIN((k + 1) * ch->frame_chunk_lines, ch->frame_height);
-
-    return ch->sof_ns + (int64_t)(end_line * in->line_ps / 1000);
 }
 
 /* Run every start of frame and chunk that is due, then re-arm the timer. */
@@ -859,9 +871,14 @@ static void daqcap_event_run(DaqcapChannel *ch)
          * frames it missed are lost, as a card's would be when its
          * frame buffer is not drained: they count as drops.
          */
-        while (ch->next_sof_ns + (int64_t)(in->period_ps / 1000) <= now) {
+        for (;;) {
+            int64_t after = daqcap_input_next_sof(in, ch->next_sof_ns + 1);
+
+            if (after > now) {
+                break;
+            }
             daqcap_drop_frame(ch, "emulation fell behind");
-            ch->next_sof_ns += in->period_ps / 1000;
+            ch->next_sof_ns = after;
         }
         daqcap_start_frame(ch, ch->next_sof_ns);
         if (!daqcap_chan_running(ch)) {
@@ -948,6 +965,7 @@ static void daqcap_channel_enable(DaqcapChannel *ch)
     const char *why;
 
     if (ch->stalled) {
+        ch->ctrl &= ~DAQCAP_CH_CTRL_ENABLE; /* until the channel is reset */
         return;
     }
     if (!daqcap_channel_config_ok(ch, &why)) {
@@ -1090,33 +1108,37 @@ static void daqcap_chan_write(DaqcapChannel *ch, hwaddr reg, uint32_t val)
         }
         break;
     case DAQCAP_CH_FORMAT:
-        ch->format = val & 0xff;
-        break;
     case DAQCAP_CH_SIZE:
-        ch->size = val;
-        break;
     case DAQCAP_CH_STRIDE:
-        ch->stride = val;
-        break;
     case DAQCAP_CH_CHUNK_LINES:
-        if (val < 1 || val > DAQCAP_MAX_CHUNK_LINES) {
+        /*
+         * The frame geometry was validated when the channel was enabled
+         * and cannot change under it.
+         */
+        if (running) {
+            qemu_log_mask(LOG_GUEST_ERROR,
+                          "daqcap: channel %u geometry written while running\n",
+                          ch->index);
+            return;
+        }
+        if (reg == DAQCAP_CH_FORMAT) {
+            ch->format = val & 0xff;
+        } else if (reg == DAQCAP_CH_SIZE) {
+            ch->size = val;
+        } else if (reg == DAQCAP_CH_STRIDE) {
+            ch->stride = val;
+        } else if (val >= 1 && val <= DAQCAP_MAX_CHUNK_LINES) {
+            ch->chunk_lines = val;
+        } else {
             qemu_log_mask(LOG_GUEST_ERROR,
                           "daqcap: channel %u chunk lines %u out of range\n",
                           ch->index, val);
-            return;
         }
-        if (running &&
-            DIV_ROUND_UP((ch->size & DAQCAP_SIZE_HEIGHT_MASK) >>
-                         DAQCAP_SIZE_HEIGHT_SHIFT, val) > (1u << ch->cpl_log2)) {
-            qemu_log_mask(LOG_GUEST_ERROR,
-                          "daqcap: channel %u chunk lines %u: completion "
-                          "ring too small\n", ch->index, val);
-            return;
-        }
-        ch->chunk_lines = val;
         break;
     case DAQCAP_CH_IRQ_COALESCE:
-        ch->coalesce = val;
+        ch->coalesce = val & (DAQCAP_COALESCE_MODE_MASK |
+                              DAQCAP_COALESCE_COUNT_MASK |
+                              DAQCAP_COALESCE_DELAY_MASK);
         break;
     case DAQCAP_CH_IRQ_STATUS:
         ch->irq_status &= ~(val & DAQCAP_CH_IRQ_ALL);
@@ -1127,7 +1149,7 @@ static void daqcap_chan_write(DaqcapChannel *ch, hwaddr reg, uint32_t val)
 
         ch->irq_mask = val & DAQCAP_CH_IRQ_ALL;
         if (newly) {
-            daqcap_signal(s, DAQCAP_IRQ_CHANNEL(ch->index), ch);
+            daqcap_signal(s, DAQCAP_IRQ_CHANNEL(ch->index), ch, newly);
         } else {
             daqcap_update_intx(s);
         }
@@ -1164,10 +1186,14 @@ static void daqcap_chan_write(DaqcapChannel *ch, hwaddr reg, uint32_t val)
         ch->desc_tail = val;
         break;
     case DAQCAP_CH_CPL_HEAD:
-        if (ch->cpl_tail - val > (1u << ch->cpl_log2)) {
+        /*
+         * The head only moves forward, and never past the tail: otherwise
+         * the card would overwrite records the driver has not read.
+         */
+        if (running && val - ch->cpl_head > ch->cpl_tail - ch->cpl_head) {
             qemu_log_mask(LOG_GUEST_ERROR,
-                          "daqcap: channel %u CPL_HEAD %u beyond tail %u\n",
-                          ch->index, val, ch->cpl_tail);
+                          "daqcap: channel %u CPL_HEAD %u outside %u..%u\n",
+                          ch->index, val, ch->cpl_head, ch->cpl_tail);
             return;
         }
         ch->cpl_head = val;
@@ -1341,15 +1367,19 @@ static void daqcap_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
     case DAQCAP_REG_IRQ_MASK: {
         uint32_t newly = val & ~s->irq_mask & daqcap_irq_status(s);
 
-        s->irq_mask = val & (DAQCAP_IRQ_CHANNELS_MASK | DAQCAP_IRQ_INPUT_CHANGE);
+        s->irq_mask = val & (MAKE_64BIT_MASK(0, s->num_channels) |
+                             DAQCAP_IRQ_INPUT_CHANGE);
         /* Unmasking a pending source delivers it, as with an edge. */
         for (unsigned c = 0; c < s->num_channels; c++) {
             if (newly & DAQCAP_IRQ_CHANNEL(c)) {
-                daqcap_signal(s, DAQCAP_IRQ_CHANNEL(c), &s->channels[c]);
+                DaqcapChannel *ch = &s->channels[c];
+
+                daqcap_signal(s, DAQCAP_IRQ_CHANNEL(c), ch,
+                              ch->irq_status & ch->irq_mask);
             }
         }
         if (newly & DAQCAP_IRQ_INPUT_CHANGE) {
-            daqcap_signal(s, DAQCAP_IRQ_INPUT_CHANGE, NULL);
+            daqcap_signal(s, DAQCAP_IRQ_INPUT_CHANGE, NULL, 0);
         }
         daqcap_update_intx(s);
         break;
@@ -1405,7 +1435,7 @@ static void daqcap_input_changed(DaqcapState *s, unsigned idx)
         daqcap_channel_schedule(ch);
     }
     s->input_changed |= 1u << idx;
-    daqcap_signal(s, DAQCAP_IRQ_INPUT_CHANGE, NULL);
+    daqcap_signal(s, DAQCAP_IRQ_INPUT_CHANGE, NULL, 0);
     daqcap_guard_exit(s, guard);
 }
 
@@ -1570,6 +1600,7 @@ static void daqcap_qdev_reset(DeviceState *dev)
 
     daqcap_reset(s);
     if (msix_present(pdev)) {
+        msix_unuse_all_vectors(pdev);
         for (unsigned v = 0; v <= s->num_channels; v++) {
             msix_vector_use(pdev, v);
         }
