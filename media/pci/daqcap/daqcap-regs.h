@@ -33,6 +33,7 @@
  * four-channel, four-input DAQCAP-4.
  */
 #define DAQCAP_PCI_SUBSYS_VENDOR_ID	0x1af4
+#define DAQCAP_PCI_SUBSYS_CHANNELS_MASK	0xff00
 #define DAQCAP_PCI_SUBSYS_CHANNELS_SHIFT	8
 #define DAQCAP_PCI_SUBSYS_INPUTS_MASK	0x00ff
 
@@ -148,20 +149,31 @@
 #define   DAQCAP_CH_STATUS_BUSY		0x00000002	/* DMA in flight */
 #define   DAQCAP_CH_STATUS_HALTED	0x00000004	/* stopped by an error */
 #define   DAQCAP_CH_STATUS_CONFIG_ERR	0x00000008	/* last enable refused */
-#define   DAQCAP_CH_STATUS_STARVED	0x00000010	/* last frame had no buffer */
+#define   DAQCAP_CH_STATUS_STARVED	0x00000010	/* last frame was dropped */
 
+/*
+ * The frame geometry (FORMAT, SIZE, STRIDE, CHUNK_LINES) is checked when
+ * the channel is enabled and ignores writes while it runs; CHUNK_LINES
+ * also ignores values outside 1..CAP.MAX_CHUNK.
+ */
 #define DAQCAP_CH_FORMAT		0x08	/* RW, DAQCAP_FMT_* */
 #define DAQCAP_CH_SIZE			0x0c	/* RW, DAQCAP_SIZE_* fields */
 #define DAQCAP_CH_STRIDE		0x10	/* RW, bytes per line */
 #define DAQCAP_CH_CHUNK_LINES		0x14	/* RW, 1..CAP.MAX_CHUNK */
 #define   DAQCAP_CHUNK_LINES_DEFAULT	16
 
+/*
+ * Interrupt coalescing, changeable at any time. COUNT 0 acts as 1; a
+ * non-zero DELAY bounds how long any completion waits for its interrupt,
+ * in every mode; in DELAY mode with DELAY 0 every completion interrupts.
+ * Mode 3 is reserved and acts as DELAY.
+ */
 #define DAQCAP_CH_IRQ_COALESCE		0x18	/* RW */
 #define   DAQCAP_COALESCE_MODE_MASK	0x00000003
 #define   DAQCAP_COALESCE_MODE_SHIFT	0
 #define   DAQCAP_COALESCE_MODE_CHUNKS	0	/* every COUNT chunks, and at EOF */
 #define   DAQCAP_COALESCE_MODE_FRAME	1	/* end of frame only */
-#define   DAQCAP_COALESCE_MODE_DELAY	2	/* only when DELAY_US expires */
+#define   DAQCAP_COALESCE_MODE_DELAY	2	/* only when DELAY expires */
 #define   DAQCAP_COALESCE_COUNT_MASK	0x0000ff00
 #define   DAQCAP_COALESCE_COUNT_SHIFT	8
 #define   DAQCAP_COALESCE_DELAY_MASK	0xffff0000	/* microseconds, 0 = off */
@@ -177,6 +189,14 @@
 #define   DAQCAP_CH_IRQ_DROP		0x00000010	/* frame dropped */
 #define   DAQCAP_CH_IRQ_ALL		0x0000001f
 
+/*
+ * Rings can only be moved while the channel is disabled. Enabling the
+ * channel sets DESC_HEAD, CPL_HEAD, CPL_TAIL and SEQUENCE to 0 (not
+ * DESC_TAIL): the card then reads descriptors from slot 0 and writes
+ * completions from slot 0 with PHASE 1, so the driver clears the
+ * completion ring before each enable. CPL_HEAD only moves forward, up to
+ * CPL_TAIL; other writes are ignored while the channel runs.
+ */
 #define DAQCAP_CH_DESC_BASE_LO		0x30	/* RW, 16-byte aligned */
 #define DAQCAP_CH_DESC_BASE_HI		0x34	/* RW */
 #define DAQCAP_CH_DESC_SIZE_LOG2	0x38	/* RW, entries = 1 << value */
@@ -233,9 +253,10 @@
 /*
  * A ring entry flagged CHAIN (and nothing else) stands for a whole buffer:
  * ADDR is the bus address of a table of LEN segment descriptors (16-byte
- * aligned, 1..DAQCAP_CHAIN_MAX entries) whose first entry carries SOF and
- * the cookie and whose last, only, carries EOF. Drivers build a buffer's
- * table once and queue the buffer with a single ring entry.
+ * aligned, 1..DAQCAP_CHAIN_MAX entries, so LEN counts entries here, not
+ * bytes). The table's first entry, and only it, carries SOF and the
+ * cookie; its last entry, and only it, carries EOF. Drivers build a
+ * buffer's table once and queue the buffer with a single ring entry.
  */
 #define DAQCAP_CHAIN_MAX		65536
 
@@ -256,9 +277,9 @@
 #define   DAQCAP_CPL_STATUS_ERR_FIFO	0x00000100	/* lines lost */
 #define   DAQCAP_CPL_STATUS_ERR_SHORT	0x00000200	/* buffer too short */
 #define   DAQCAP_CPL_STATUS_ERR_SIGNAL	0x00000400	/* input lost mid-frame */
-#define   DAQCAP_CPL_STATUS_ERR_GEOMETRY 0x00000800	/* size exceeds input */
+#define   DAQCAP_CPL_STATUS_ERR_GEOMETRY	0x00000800	/* size exceeds input */
 #define   DAQCAP_CPL_STATUS_ERR_MASK	0x0000ff00
 #define   DAQCAP_CPL_STATUS_CHUNKS_MASK	0xffff0000	/* chunks in the frame */
-#define   DAQCAP_CPL_STATUS_CHUNKS_SHIFT 16
+#define   DAQCAP_CPL_STATUS_CHUNKS_SHIFT	16
 
 #endif /* DAQCAP_REGS_H */
