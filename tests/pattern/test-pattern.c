@@ -1,0 +1,1193 @@
+// SPDX-License-Identifier: GPL-2.0-only OR MIT
+/*
+ * Unit tests of the DAQCAP pattern generator (pattern/daqcap-pattern.c).
+ *
+ * kselftest style: TAP version 13 on stdout, one "ok"/"not ok" per test,
+ * diagnostics as "#" comments, exit status 0 only if every test passed.
+ *
+ * The expectations come from an independent, deliberately naive model of
+ * pattern/PATTERN.rst written here (per pixel, per byte, with divisions and
+ * no spans) and from constants copied out of PATTERN.rst, never from the
+ * code under test. The test build runs under AddressSanitizer and
+ * UndefinedBehaviorSanitizer and renders into buffers of exactly the line's
+ * size, so any write past a line is caught.
+ *
+ * The throughput figures printed at the end are informative and never
+ * asserted.
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daqcap-pattern.h"
+
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
+/* ---- Minimal kselftest-style TAP harness --------------------------------- */
+
+static unsigned int ksft_pass, ksft_fail;
+static unsigned int test_errors;	/* failed expectations in this test */
+
+static void ksft_print_msg(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static void ksft_print_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("# ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+/* Record a failed expectation; print the first few of each test. */
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (test_errors++ >= 8) {
+		if (test_errors == 9)
+			ksft_print_msg("(further failures not shown)\n");
+		return;
+	}
+	fputs("# FAIL: ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fflush(stdout);
+}
+
+#define EXPECT(cond, ...)		\
+	do {				\
+		if (!(cond))		\
+			fail(__VA_ARGS__); \
+	} while (0)
+
+/* ---- Independent model of PATTERN.rst ------------------------------------ */
+
+static const unsigned int ref_bpp[DAQCAP_FMT_COUNT] = { 2, 2, 3, 3, 4, 1, 2 };
+
+static const char *const all_formats[DAQCAP_FMT_COUNT] = {
+	"YUYV", "UYVY", "RGB24", "BGR24", "XBGR32", "GREY", "Y16",
+};
+
+static size_t ref_line_bytes(uint32_t format, uint32_t width)
+{
+	if (format >= DAQCAP_FMT_COUNT)
+		return 0;
+	if (format <= DAQCAP_FMT_UYVY && width % 2)
+		return 0;
+	return (size_t)width * ref_bpp[format];
+}
+
+static uint32_t ref_seed(uint32_t input, uint32_t seq, uint32_t line)
+{
+	uint32_t h = (uint32_t)(input * 0x9E3779B1u) ^
+		     (uint32_t)(seq * 0x85EBCA77u) ^
+		     (uint32_t)(line * 0xC2B2AE3Du);
+
+	h ^= h >> 16;
+	h *= 0x85EBCA6Bu;
+	h ^= h >> 13;
+	h *= 0xC2B2AE35u;
+	h ^= h >> 16;
+	return h;
+}
+
+static uint8_t ref_verify_byte(uint32_t seed, size_t o)
+{
+	uint32_t word = seed + (uint32_t)(o / 4) * 0x9E3779B9u;
+
+	return (uint8_t)(word >> (8 * (o % 4)));
+}
+
+static const char *const font[11][7] = {
+	{ ".###.", "#...#", "#..##", "#.#.#", "##..#", "#...#", ".###." },
+	{ "..#..", ".##..", "..#..", "..#..", "..#..", "..#..", ".###." },
+	{ ".###.", "#...#", "....#", "...#.", "..#..", ".#...", "#####" },
+	{ "#####", "...#.", "..#..", "...#.", "....#", "#...#", ".###." },
+	{ "...#.", "..##.", ".#.#.", "#..#.", "#####", "...#.", "...#." },
+	{ "#####", "#....", "####.", "....#", "....#", "#...#", ".###." },
+	{ "..##.", ".#...", "#....", "####.", "#...#", "#...#", ".###." },
+	{ "#####", "....#", "...#.", "..#..", ".#...", ".#...", ".#..." },
+	{ ".###.", "#...#", "#...#", ".###.", "#...#", "#...#", ".###." },
+	{ ".###.", "#...#", "#...#", ".####", "....#", "...#.", ".##.." },
+	{ ".....", ".....", ".....", ".....", ".....", ".....", "....." },
+};
+
+struct rgb {
+	int r, g, b;
+	int v16;	/* ramp value, or -1 if the pixel does not show the ramp */
+};
+
+static const struct rgb bar_rgb[8] = {
+	{ 191, 191, 191, -1 }, { 191, 191, 0, -1 }, { 0, 191, 191, -1 },
+	{ 0, 191, 0, -1 }, { 191, 0, 191, -1 }, { 191, 0, 0, -1 },
+	{ 0, 0, 191, -1 }, { 0, 0, 0, -1 },
+};
+
+static const struct rgb white = { 255, 255, 255, -1 };
+static const struct rgb black = { 0, 0, 0, -1 };
+
+static uint64_t max64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+/* Left edge of the box, straight from the formula. */
+static uint64_t ref_box_left(uint64_t width, uint64_t height, uint64_t seq)
+{
+	uint64_t s = min64(min64(max64(8, height / 8), width), height);
+	uint64_t r = width - s, p;
+
+	if (!r)
+		return 0;
+	p = seq * max64(1, width / 128) % (2 * r);
+	return p <= r ? p : 2 * r - p;
+}
+
+/* Colour of pixel (x, y) of a BARS frame, painting the layers naively. */
+static struct rgb ref_bars_pixel(const struct daqcap_pattern_frame *f,
+				 const char *text, uint64_t x, uint64_t y)
+{
+	uint64_t w = f->width, h = f->height;
+	uint64_t s = min64(min64(max64(8, h / 8), w), h);
+	uint64_t top = (h - s) / 2, left = ref_box_left(w, h, f->sequence);
+	uint64_t k = max64(1, h / 120), n = strlen(text), i, c;
+	struct rgb px = black;
+	unsigned int b;
+
+	if (y < h - h / 8) {
+		for (b = 0; b < 8; b++)
+			if (x >= b * w / 8 && x < (b + 1) * w / 8)
+				px = bar_rgb[b];
+	} else {
+		int v16 = w > 1 ? (int)(x * 65535 / (w - 1)) : 0;
+
+		px.r = px.g = px.b = v16 >> 8;
+		px.v16 = v16;
+	}
+	if (x >= left && x < left + s && y >= top && y < top + s)
+		px = white;
+	if (x >= k && x < (6 * n + 2) * k && y >= k && y < 10 * k)
+		px = black;
+	if (y >= 2 * k && y < 9 * k && x >= 2 * k) {
+		i = (x - 2 * k) / (6 * k);
+		c = (x - 2 * k) % (6 * k) / k;
+		if (i < n && c < 5) {
+			int ch = text[i] == ' ' ? 10 : text[i] - '0';
+
+			if (font[ch][(y - 2 * k) / k][c] == '#')
+				px = white;
+		}
+	}
+	return px;
+}
+
+static uint8_t clamp8(int v)
+{
+	return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+}
+
+/* As PATTERN.rst says: GCC's >> of a negative int is an arithmetic shift. */
+static uint8_t ref_y(struct rgb c)
+{
+	return clamp8(((47 * c.r + 157 * c.g + 16 * c.b + 128) >> 8) + 16);
+}
+
+static uint8_t ref_cb(struct rgb c)
+{
+	return clamp8(((-26 * c.r - 87 * c.g + 112 * c.b + 128) >> 8) + 128);
+}
+
+static uint8_t ref_cr(struct rgb c)
+{
+	return clamp8(((112 * c.r - 102 * c.g - 10 * c.b + 128) >> 8) + 128);
+}
+
+static uint8_t ref_yf(struct rgb c)
+{
+	return (uint8_t)((54 * c.r + 183 * c.g + 19 * c.b + 128) >> 8);
+}
+
+/* Bytes of pixel x of a line whose pixel colours are px[]. */
+static void ref_encode_pixel(uint32_t format, const struct rgb *px,
+			     size_t x, uint8_t *out)
+{
+	const struct rgb *even = &px[x & ~(size_t)1];
+	int v;
+
+	switch (format) {
+	case DAQCAP_FMT_YUYV:
+		out[0] = ref_y(px[x]);
+		out[1] = x & 1 ? ref_cr(*even) : ref_cb(*even);
+		break;
+	case DAQCAP_FMT_UYVY:
+		out[0] = x & 1 ? ref_cr(*even) : ref_cb(*even);
+		out[1] = ref_y(px[x]);
+		break;
+	case DAQCAP_FMT_RGB24:
+		out[0] = (uint8_t)px[x].r;
+		out[1] = (uint8_t)px[x].g;
+		out[2] = (uint8_t)px[x].b;
+		break;
+	case DAQCAP_FMT_BGR24:
+		out[0] = (uint8_t)px[x].b;
+		out[1] = (uint8_t)px[x].g;
+		out[2] = (uint8_t)px[x].r;
+		break;
+	case DAQCAP_FMT_XBGR32:
+		out[0] = (uint8_t)px[x].b;
+		out[1] = (uint8_t)px[x].g;
+		out[2] = (uint8_t)px[x].r;
+		out[3] = 0xff;
+		break;
+	case DAQCAP_FMT_GREY:
+		out[0] = ref_yf(px[x]);
+		break;
+	case DAQCAP_FMT_Y16:
+		v = px[x].v16 >= 0 ? px[x].v16 : ref_yf(px[x]) * 257;
+		out[0] = (uint8_t)v;
+		out[1] = (uint8_t)(v >> 8);
+		break;
+	}
+}
+
+static void ref_text(const struct daqcap_pattern_frame *f, char *text,
+		     size_t size)
+{
+	snprintf(text, size, "%" PRIu32 " %08" PRIu32, f->input, f->sequence);
+}
+
+/* The whole line as the model sees it; px has room for f->width pixels. */
+static void ref_render_line(const struct daqcap_pattern_frame *f,
+			    uint32_t line, uint8_t *out, struct rgb *px)
+{
+	size_t n = ref_line_bytes(f->format, f->width), x;
+	char text[32];
+
+	if (!n)
+		return;
+	if (f->pattern == DAQCAP_PATTERN_VERIFY) {
+		uint32_t seed = ref_seed(f->input, f->sequence, line);
+
+		for (x = 0; x < n; x++)
+			out[x] = ref_verify_byte(seed, x);
+		return;
+	}
+	if (f->pattern != DAQCAP_PATTERN_BARS) {
+		memset(out, 0, n);
+		return;
+	}
+	ref_text(f, text, sizeof(text));
+	for (x = 0; x < f->width; x++)
+		px[x] = ref_bars_pixel(f, text, x, line);
+	for (x = 0; x < f->width; x++)
+		ref_encode_pixel(f->format, px, x, out + x * ref_bpp[f->format]);
+}
+
+/* ---- Helpers ------------------------------------------------------------- */
+
+#define CANARY		0x5a
+#define CANARY_BYTES	16
+
+/*
+ * Line buffers are allocated with exactly the line's size, so that ASan sees
+ * any overrun; test_bars_frames() also renders into a buffer padded with
+ * canary bytes, which catches overruns in builds without ASan.
+ */
+static uint8_t *xmalloc(size_t n)
+{
+	uint8_t *p = malloc(n ? n : 1);
+
+	if (!p) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	return p;
+}
+
+static int canary_intact(const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != CANARY)
+			return 0;
+	return 1;
+}
+
+static void hexdump(char *buf, size_t size, const uint8_t *p, size_t n)
+{
+	size_t i, o = 0;
+
+	buf[0] = 0;
+	for (i = 0; i < n && o + 4 < size; i++)
+		o += (size_t)snprintf(buf + o, size - o, "%s%02x", i ? " " : "",
+				      p[i]);
+}
+
+static struct daqcap_pattern_frame frame(uint32_t format, uint32_t pattern,
+					 uint32_t width, uint32_t height,
+					 uint32_t input, uint32_t seq)
+{
+	struct daqcap_pattern_frame f = {
+		.input = input, .pattern = pattern, .format = format,
+		.width = width, .height = height, .sequence = seq,
+	};
+
+	return f;
+}
+
+/* Bytes of pixel x of a rendered line. */
+static const uint8_t *pixel_at(const struct daqcap_pattern_frame *f,
+			       const uint8_t *line, uint32_t x)
+{
+	return line + (size_t)x * ref_bpp[f->format];
+}
+
+/* ---- Tests --------------------------------------------------------------- */
+
+static void test_format_table(uint32_t unused)
+{
+	static const char *const fourcc[] = {
+		"YUYV", "UYVY", "RGB3", "BGR3", "XR24", "GREY", "Y16 ",
+	};
+	uint32_t fmt;
+
+	(void)unused;
+	for (fmt = 0; fmt < DAQCAP_FMT_COUNT; fmt++) {
+		EXPECT(daqcap_format_bpp(fmt) == ref_bpp[fmt],
+		       "bpp(%u) = %u\n", fmt, daqcap_format_bpp(fmt));
+		EXPECT(daqcap_format_name(fmt) &&
+		       !strcmp(daqcap_format_name(fmt), all_formats[fmt]),
+		       "name(%u)\n", fmt);
+		EXPECT(daqcap_format_fourcc(fmt) &&
+		       !memcmp(daqcap_format_fourcc(fmt), fourcc[fmt], 5),
+		       "fourcc(%u)\n", fmt);
+		EXPECT(daqcap_format_lookup(all_formats[fmt]) == (int)fmt,
+		       "lookup(%s)\n", all_formats[fmt]);
+		EXPECT(daqcap_format_lookup(fourcc[fmt]) == (int)fmt,
+		       "lookup(%s)\n", fourcc[fmt]);
+	}
+	EXPECT(daqcap_format_lookup("y16") == DAQCAP_FMT_Y16, "lookup(y16)\n");
+	EXPECT(daqcap_format_lookup("xr24") == DAQCAP_FMT_XBGR32,
+	       "lookup(xr24)\n");
+	EXPECT(daqcap_format_lookup("rgb") == -1, "lookup(rgb)\n");
+	EXPECT(daqcap_format_lookup("") == -1, "lookup()\n");
+	EXPECT(daqcap_format_lookup(" ") == -1, "lookup( )\n");
+	EXPECT(daqcap_format_lookup("YUYVX") == -1, "lookup(YUYVX)\n");
+	EXPECT(daqcap_format_bpp(DAQCAP_FMT_COUNT) == 0, "bpp(COUNT)\n");
+	EXPECT(daqcap_format_bpp(0xffffffff) == 0, "bpp(~0)\n");
+	EXPECT(!daqcap_format_name(DAQCAP_FMT_COUNT), "name(COUNT)\n");
+	EXPECT(!daqcap_format_fourcc(0xffffffff), "fourcc(~0)\n");
+	EXPECT(daqcap_pattern_lookup("BARS") == DAQCAP_PATTERN_BARS,
+	       "lookup(BARS)\n");
+	EXPECT(daqcap_pattern_lookup("verify") == DAQCAP_PATTERN_VERIFY,
+	       "lookup(verify)\n");
+	EXPECT(daqcap_pattern_lookup("ramp") == -1, "lookup(ramp)\n");
+	EXPECT(!strcmp(daqcap_pattern_name(DAQCAP_PATTERN_VERIFY), "verify"),
+	       "pattern_name(VERIFY)\n");
+	EXPECT(!daqcap_pattern_name(DAQCAP_PATTERN_COUNT),
+	       "pattern_name(COUNT)\n");
+}
+
+static void test_line_bytes(uint32_t unused)
+{
+	static const uint32_t widths[] = {
+		0, 1, 2, 3, 7, 8, 639, 640, 1919, 1920, 4095, 4096, 65535,
+	};
+	size_t i, want;
+	uint32_t fmt;
+
+	(void)unused;
+	for (fmt = 0; fmt < DAQCAP_FMT_COUNT; fmt++) {
+		for (i = 0; i < ARRAY_SIZE(widths); i++) {
+			want = widths[i] * ref_bpp[fmt];
+			if ((fmt == DAQCAP_FMT_YUYV ||
+			     fmt == DAQCAP_FMT_UYVY) && widths[i] % 2)
+				want = 0;
+			EXPECT(daqcap_pattern_line_bytes(fmt, widths[i]) ==
+			       want, "line_bytes(%s, %u) = %zu, want %zu\n",
+			       all_formats[fmt], widths[i],
+			       daqcap_pattern_line_bytes(fmt, widths[i]), want);
+		}
+	}
+	EXPECT(daqcap_pattern_line_bytes(DAQCAP_FMT_COUNT, 640) == 0,
+	       "line_bytes(COUNT, 640)\n");
+	EXPECT(daqcap_pattern_line_bytes(0xffffffff, 640) == 0,
+	       "line_bytes(~0, 640)\n");
+	EXPECT(daqcap_pattern_line_bytes(DAQCAP_FMT_YUYV, 1) == 0,
+	       "line_bytes(YUYV, 1)\n");
+	EXPECT(daqcap_pattern_line_bytes(DAQCAP_FMT_XBGR32, 4096) == 16384,
+	       "line_bytes(XBGR32, 4096)\n");
+}
+
+/* VERIFY against the per-byte formula, odd lengths included. */
+static void test_verify_bytes(uint32_t unused)
+{
+	static const struct {
+		uint32_t input, seq, line, width, format;
+	} c[] = {
+		{ 0, 0, 0, 640, DAQCAP_FMT_YUYV },
+		{ 1, 2, 3, 7, DAQCAP_FMT_GREY },		/* 7 bytes */
+		{ 2, 1, 1, 1, DAQCAP_FMT_GREY },		/* 1 byte */
+		{ 3, 3, 3, 2, DAQCAP_FMT_GREY },		/* 2 bytes */
+		{ 4, 4, 4, 3, DAQCAP_FMT_GREY },		/* 3 bytes */
+		{ 5, 99, 17, 5, DAQCAP_FMT_RGB24 },		/* 15 bytes */
+		{ 9, 77, 1, 1, DAQCAP_FMT_BGR24 },		/* 3 bytes */
+		{ 6, 5, 2, 3, DAQCAP_FMT_Y16 },			/* 6 bytes */
+		{ 7, 8, 9, 1366, DAQCAP_FMT_BGR24 },		/* 4098 bytes */
+		{ 8, 1234, 1079, 1920, DAQCAP_FMT_UYVY },
+		{ 15, 0xffffffff, 4095, 4096, DAQCAP_FMT_XBGR32 },
+		{ 15, 0xfffffffe, 4096, 4095, DAQCAP_FMT_RGB24 }, /* 12285 B */
+		{ 0xffffffff, 0x80000000, 0xffffffff, 33, DAQCAP_FMT_GREY },
+	};
+	struct daqcap_pattern_frame f;
+	size_t i, n, o;
+	uint8_t *buf;
+	uint32_t seed;
+
+	(void)unused;
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		f = frame(c[i].format, DAQCAP_PATTERN_VERIFY, c[i].width,
+			  c[i].line + 1, c[i].input, c[i].seq);
+		n = daqcap_pattern_line_bytes(f.format, f.width);
+		EXPECT(n == ref_line_bytes(f.format, f.width), "length %zu\n",
+		       n);
+		buf = xmalloc(n);
+		daqcap_pattern_render_line(&f, c[i].line, buf);
+		seed = ref_seed(f.input, f.sequence, c[i].line);
+		EXPECT(daqcap_pattern_verify_seed(f.input, f.sequence,
+						  c[i].line) == seed,
+		       "case %zu: seed\n", i);
+		for (o = 0; o < n; o++)
+			if (buf[o] != ref_verify_byte(seed, o))
+				break;
+		EXPECT(o == n, "case %zu (%s %u px, %zu bytes): byte %zu is "
+		       "0x%02x, want 0x%02x\n", i, all_formats[f.format],
+		       f.width, n, o, o < n ? buf[o] : 0,
+		       o < n ? ref_verify_byte(seed, o) : 0);
+		EXPECT(daqcap_pattern_check_line(&f, c[i].line, buf) == -1,
+		       "case %zu: check_line\n", i);
+		free(buf);
+	}
+}
+
+/* The examples of PATTERN.rst, and VERIFY's independence of the format. */
+static void test_verify_examples(uint32_t unused)
+{
+	static const struct {
+		uint32_t input, seq, line, seed;
+		uint8_t bytes[10];
+	} ex[] = {
+		{ 0, 0, 0, 0x00000000,
+		  { 0x00, 0x00, 0x00, 0x00, 0xb9, 0x79, 0x37, 0x9e, 0x72, 0xf3 } },
+		{ 0, 0, 1, 0x9b518c6d,
+		  { 0x6d, 0x8c, 0x51, 0x9b, 0x26, 0x06, 0x89, 0x39, 0xdf, 0x7f } },
+		{ 1, 0, 0, 0x11fd02eb,
+		  { 0xeb, 0x02, 0xfd, 0x11, 0xa4, 0x7c, 0x34, 0xb0, 0x5d, 0xf6 } },
+		{ 0, 1, 0, 0x9bb31115,
+		  { 0x15, 0x11, 0xb3, 0x9b, 0xce, 0x8a, 0xea, 0x39, 0x87, 0x04 } },
+		{ 3, 12345, 1079, 0x8d511bf8,
+		  { 0xf8, 0x1b, 0x51, 0x8d, 0xb1, 0x95, 0x88, 0x2b, 0x6a, 0x0f } },
+		{ 15, 0xffffffff, 4095, 0x5688924c,
+		  { 0x4c, 0x92, 0x88, 0x56, 0x05, 0x0c, 0xc0, 0xf4, 0xbe, 0x85 } },
+	};
+	struct daqcap_pattern_frame f, g;
+	uint8_t a[10], b[640 * 4], c[640 * 4];
+	uint32_t fmt;
+	size_t i;
+
+	(void)unused;
+	for (i = 0; i < ARRAY_SIZE(ex); i++) {
+		EXPECT(daqcap_pattern_verify_seed(ex[i].input, ex[i].seq,
+						  ex[i].line) == ex[i].seed,
+		       "example %zu: seed 0x%08x\n", i,
+		       daqcap_pattern_verify_seed(ex[i].input, ex[i].seq,
+						  ex[i].line));
+		f = frame(DAQCAP_FMT_GREY, DAQCAP_PATTERN_VERIFY, 10, 4096,
+			  ex[i].input, ex[i].seq);
+		daqcap_pattern_render_line(&f, ex[i].line, a);
+		EXPECT(!memcmp(a, ex[i].bytes, 10), "example %zu: bytes\n", i);
+	}
+	/* Same bytes whatever the format, for the same line length. */
+	g = frame(DAQCAP_FMT_GREY, DAQCAP_PATTERN_VERIFY, 0, 480, 4, 4321);
+	for (fmt = 0; fmt < DAQCAP_FMT_COUNT; fmt++) {
+		f = frame(fmt, DAQCAP_PATTERN_VERIFY, 640, 480, 4, 4321);
+		g.width = 640 * ref_bpp[fmt];
+		daqcap_pattern_render_line(&f, 77, b);
+		daqcap_pattern_render_line(&g, 77, c);
+		EXPECT(!memcmp(b, c, g.width), "%s differs from GREY\n",
+		       all_formats[fmt]);
+	}
+}
+
+/* Bytes of the bar colours, copied from PATTERN.rst's table. */
+static const uint8_t bar_bytes[8][DAQCAP_FMT_COUNT][4] = {
+	{ { 0xb4, 0x7f, 0xb4, 0x80 }, { 0x7f, 0xb4, 0x80, 0xb4 },
+	  { 0xbf, 0xbf, 0xbf }, { 0xbf, 0xbf, 0xbf }, { 0xbf, 0xbf, 0xbf, 0xff },
+	  { 0xbf }, { 0xbf, 0xbf } },
+	{ { 0xa8, 0x2c, 0xa8, 0x87 }, { 0x2c, 0xa8, 0x87, 0xa8 },
+	  { 0xbf, 0xbf, 0x00 }, { 0x00, 0xbf, 0xbf }, { 0x00, 0xbf, 0xbf, 0xff },
+	  { 0xb1 }, { 0xb1, 0xb1 } },
+	{ { 0x91, 0x93, 0x91, 0x2c }, { 0x93, 0x91, 0x2c, 0x91 },
+	  { 0x00, 0xbf, 0xbf }, { 0xbf, 0xbf, 0x00 }, { 0xbf, 0xbf, 0x00, 0xff },
+	  { 0x97 }, { 0x97, 0x97 } },
+	{ { 0x85, 0x3f, 0x85, 0x34 }, { 0x3f, 0x85, 0x34, 0x85 },
+	  { 0x00, 0xbf, 0x00 }, { 0x00, 0xbf, 0x00 }, { 0x00, 0xbf, 0x00, 0xff },
+	  { 0x89 }, { 0x89, 0x89 } },
+	{ { 0x3f, 0xc0, 0x3f, 0xcc }, { 0xc0, 0x3f, 0xcc, 0x3f },
+	  { 0xbf, 0x00, 0xbf }, { 0xbf, 0x00, 0xbf }, { 0xbf, 0x00, 0xbf, 0xff },
+	  { 0x36 }, { 0x36, 0x36 } },
+	{ { 0x33, 0x6d, 0x33, 0xd4 }, { 0x6d, 0x33, 0xd4, 0x33 },
+	  { 0xbf, 0x00, 0x00 }, { 0x00, 0x00, 0xbf }, { 0x00, 0x00, 0xbf, 0xff },
+	  { 0x28 }, { 0x28, 0x28 } },
+	{ { 0x1c, 0xd4, 0x1c, 0x79 }, { 0xd4, 0x1c, 0x79, 0x1c },
+	  { 0x00, 0x00, 0xbf }, { 0xbf, 0x00, 0x00 }, { 0xbf, 0x00, 0x00, 0xff },
+	  { 0x0e }, { 0x0e, 0x0e } },
+	{ { 0x10, 0x80, 0x10, 0x80 }, { 0x80, 0x10, 0x80, 0x10 },
+	  { 0x00, 0x00, 0x00 }, { 0x00, 0x00, 0x00 }, { 0x00, 0x00, 0x00, 0xff },
+	  { 0x00 }, { 0x00, 0x00 } },
+};
+
+/* Centre pixel of every bar, every format: the documented conversion. */
+static void test_bar_centres(uint32_t fmt)
+{
+	struct daqcap_pattern_frame f = frame(fmt, DAQCAP_PATTERN_BARS, 640,
+					      480, 0, 0);
+	size_t n = daqcap_pattern_line_bytes(fmt, 640), unit;
+	uint8_t *line = xmalloc(n), want[8];
+	char got[32], exp[32];
+	struct rgb px[2];
+	uint32_t b, x;
+
+	/* Line 100: below the text, above the box, above the ramp. */
+	daqcap_pattern_render_line(&f, 100, line);
+	for (b = 0; b < 8; b++) {
+		x = 40 + 80 * b;	/* even, so a whole YUV pair */
+		px[0] = px[1] = bar_rgb[b];
+		ref_encode_pixel(fmt, px, 0, want);
+		ref_encode_pixel(fmt, px, 1, want + ref_bpp[fmt]);
+		unit = fmt <= DAQCAP_FMT_UYVY ? 4 : ref_bpp[fmt];
+		if (!memcmp(pixel_at(&f, line, x), want, unit) &&
+		    !memcmp(want, bar_bytes[b][fmt], unit))
+			continue;
+		hexdump(got, sizeof(got), pixel_at(&f, line, x), unit);
+		hexdump(exp, sizeof(exp), bar_bytes[b][fmt], unit);
+		fail("%s bar %u at x %u: %s, want %s\n", all_formats[fmt], b,
+		     x, got, exp);
+	}
+	free(line);
+}
+
+/* Ramp end points and a midpoint, every format. */
+static void test_ramp(uint32_t unused)
+{
+	static const struct {
+		uint32_t width, height, line;
+	} sz[] = { { 640, 480, 479 }, { 640, 480, 420 }, { 1920, 1080, 1079 },
+		   { 2, 16, 15 }, { 10, 16, 15 } };
+	struct daqcap_pattern_frame f;
+	uint8_t *line, want[8];
+	struct rgb px[2];
+	uint32_t fmt, x, xs[3];
+	size_t i, j, n;
+	int v16;
+
+	(void)unused;
+	for (fmt = 0; fmt < DAQCAP_FMT_COUNT; fmt++) {
+		for (i = 0; i < ARRAY_SIZE(sz); i++) {
+			f = frame(fmt, DAQCAP_PATTERN_BARS, sz[i].width,
+				  sz[i].height, 0, 3);
+			n = daqcap_pattern_line_bytes(fmt, f.width);
+			line = xmalloc(n);
+			daqcap_pattern_render_line(&f, sz[i].line, line);
+			/* First pixel, last pixel (of the last pair), middle. */
+			xs[0] = 0;
+			xs[1] = f.width - (fmt <= DAQCAP_FMT_UYVY ? 2 : 1);
+			xs[2] = f.width / 2 & ~1u;
+			for (j = 0; j < 3; j++) {
+				x = xs[j];
+				v16 = (int)((uint64_t)x * 65535 / (f.width - 1));
+				px[0].r = px[0].g = px[0].b = v16 >> 8;
+				px[0].v16 = v16;
+				v16 = (int)((uint64_t)(x + 1) * 65535 /
+					    (f.width - 1));
+				px[1].r = px[1].g = px[1].b = v16 >> 8;
+				px[1].v16 = v16;
+				ref_encode_pixel(fmt, px, 0, want);
+				ref_encode_pixel(fmt, px, 1, want + ref_bpp[fmt]);
+				EXPECT(!memcmp(pixel_at(&f, line, x), want,
+					       fmt <= DAQCAP_FMT_UYVY ? 4 :
+					       ref_bpp[fmt]),
+				       "%s %ux%u ramp x %u wrong\n",
+				       all_formats[fmt], f.width, f.height, x);
+			}
+			/* The documented end points. */
+			x = f.width - 1;
+			switch (fmt) {
+			case DAQCAP_FMT_RGB24:
+				EXPECT(line[0] == 0 && line[3 * x] == 255 &&
+				       line[3 * x + 2] == 255,
+				       "RGB24 ramp ends\n");
+				break;
+			case DAQCAP_FMT_Y16:
+				EXPECT(line[0] == 0 && line[1] == 0 &&
+				       line[2 * x] == 0xff &&
+				       line[2 * x + 1] == 0xff,
+				       "Y16 ramp ends\n");
+				break;
+			case DAQCAP_FMT_GREY:
+				EXPECT(line[0] == 0 && line[x] == 255,
+				       "GREY ramp ends\n");
+				break;
+			case DAQCAP_FMT_YUYV:
+				EXPECT(line[0] == 16 && line[2 * x] == 235,
+				       "YUYV ramp ends\n");
+				break;
+			}
+			free(line);
+		}
+	}
+	/* Y16 keeps 16 bits: v16 of x = 320 of 640 is 32818 = 0x8032. */
+	f = frame(DAQCAP_FMT_Y16, DAQCAP_PATTERN_BARS, 640, 480, 0, 0);
+	line = xmalloc(1280);
+	daqcap_pattern_render_line(&f, 470, line);
+	EXPECT(line[640] == 0x32 && line[641] == 0x80, "Y16 ramp x 320: "
+	       "%02x %02x\n", line[640], line[641]);
+	free(line);
+}
+
+/* The box's left edge for a few sequences, the bounce included. */
+static void test_box(uint32_t unused)
+{
+	/* 640x480: s = 60, lines [210, 270), step 5, range 580. */
+	static const struct {
+		uint32_t seq, left;
+	} pos[] = {
+		{ 0, 0 }, { 1, 5 }, { 10, 50 }, { 115, 575 }, { 116, 580 },
+		{ 117, 575 }, { 150, 410 }, { 231, 5 }, { 232, 0 }, { 233, 5 },
+		{ 1000000, 400 }, { 0xffffffff, 75 },
+	};
+	struct daqcap_pattern_frame f;
+	uint8_t line[640 * 3], *p;
+	int in, is_white;
+	size_t i;
+	uint32_t x, l, y;
+
+	(void)unused;
+	for (i = 0; i < ARRAY_SIZE(pos); i++) {
+		f = frame(DAQCAP_FMT_RGB24, DAQCAP_PATTERN_BARS, 640, 480, 0,
+			  pos[i].seq);
+		EXPECT(ref_box_left(640, 480, pos[i].seq) == pos[i].left,
+		       "model: seq %u left %" PRIu64 "\n", pos[i].seq,
+		       ref_box_left(640, 480, pos[i].seq));
+		l = pos[i].left;
+		for (y = 209; y <= 270; y++) {
+			daqcap_pattern_render_line(&f, y, line);
+			for (x = 0; x < 640; x++) {
+				p = line + 3 * x;
+				in = y >= 210 && y < 270 && x >= l &&
+				     x < l + 60;
+				is_white = p[0] == 255 && p[1] == 255 &&
+					   p[2] == 255;
+
+				if (in != is_white)
+					break;
+			}
+			EXPECT(x == 640, "seq %u line %u: pixel %u is %s the "
+			       "box\n", pos[i].seq, y, x,
+			       y >= 210 && y < 270 && x >= l && x < l + 60 ?
+			       "missing from" : "wrongly in");
+		}
+	}
+	/* No range to move in: 8x64 has an 8x8 box at x = 0, lines 28-35. */
+	f = frame(DAQCAP_FMT_GREY, DAQCAP_PATTERN_BARS, 8, 64, 0, 12345);
+	for (y = 27; y <= 36; y++) {
+		daqcap_pattern_render_line(&f, y, line);
+		for (x = 0; x < 8; x++)
+			EXPECT((line[x] == 255) == (y >= 28 && y <= 35),
+			       "8x64 line %u pixel %u: %u\n", y, x, line[x]);
+	}
+}
+
+/* The frame number: glyph pixels white, their background black. */
+static void test_text(uint32_t unused)
+{
+	struct daqcap_pattern_frame f;
+	uint8_t line[1280 * 3];
+
+	(void)unused;
+	/* 640x480: k = 4, "1 00000000" (n = 10), rectangle [4,248)x[4,40). */
+	f = frame(DAQCAP_FMT_RGB24, DAQCAP_PATTERN_BARS, 640, 480, 1, 0);
+	daqcap_pattern_render_line(&f, 8, line);
+	/* '1' row 0 is ..#..: column 2 is x [16, 20). */
+	EXPECT(!memcmp(line + 3 * 16, "\xff\xff\xff", 3), "(16,8) white\n");
+	EXPECT(!memcmp(line + 3 * 19, "\xff\xff\xff", 3), "(19,8) white\n");
+	EXPECT(!memcmp(line + 3 * 15, "\0\0\0", 3), "(15,8) black\n");
+	EXPECT(!memcmp(line + 3 * 20, "\0\0\0", 3), "(20,8) black\n");
+	EXPECT(!memcmp(line + 3 * 8, "\0\0\0", 3), "(8,8) black\n");
+	/* '0' (character 2, x = 56) row 0 is .###.: x [60, 72) white. */
+	EXPECT(!memcmp(line + 3 * 60, "\xff\xff\xff", 3), "(60,8) white\n");
+	EXPECT(!memcmp(line + 3 * 71, "\xff\xff\xff", 3), "(71,8) white\n");
+	EXPECT(!memcmp(line + 3 * 72, "\0\0\0", 3), "(72,8) black\n");
+	daqcap_pattern_render_line(&f, 4, line);
+	EXPECT(!memcmp(line + 3 * 4, "\0\0\0", 3), "(4,4) black\n");
+	EXPECT(!memcmp(line + 3 * 247, "\0\0\0", 3), "(247,4) black\n");
+	EXPECT(!memcmp(line + 3 * 3, "\xbf\xbf\xbf", 3), "(3,4) white bar\n");
+	EXPECT(!memcmp(line + 3 * 248, "\0\xbf\0", 3), "(248,4) green bar\n");
+	daqcap_pattern_render_line(&f, 3, line);
+	EXPECT(!memcmp(line + 3 * 4, "\xbf\xbf\xbf", 3), "(4,3) white bar\n");
+	daqcap_pattern_render_line(&f, 39, line);
+	EXPECT(!memcmp(line + 3 * 100, "\0\0\0", 3), "(100,39) black\n");
+	daqcap_pattern_render_line(&f, 40, line);
+	EXPECT(!memcmp(line + 3 * 100, "\xbf\xbf\0", 3), "(100,40) yellow\n");
+	/* '1' row 6 is .###.: x [12, 24) of lines [32, 36). */
+	daqcap_pattern_render_line(&f, 35, line);
+	EXPECT(!memcmp(line + 3 * 12, "\xff\xff\xff", 3), "(12,35) white\n");
+	EXPECT(!memcmp(line + 3 * 11, "\0\0\0", 3), "(11,35) black\n");
+
+	/* YUYV 1280x720: k = 6, "7 00000042"; '7' row 0 is #####. */
+	f = frame(DAQCAP_FMT_YUYV, DAQCAP_PATTERN_BARS, 1280, 720, 7, 42);
+	daqcap_pattern_render_line(&f, 12, line);
+	EXPECT(!memcmp(line + 2 * 12, "\xeb\x7f\xeb\x80", 4),
+	       "YUYV (12,12) white pair\n");
+	EXPECT(!memcmp(line + 2 * 6, "\x10\x80\x10\x80", 4),
+	       "YUYV (6,12) black pair\n");
+}
+
+static const struct {
+	uint32_t width, height;
+} ref_sizes[] = {
+	{ 1, 1 }, { 2, 2 }, { 3, 5 }, { 4, 1 }, { 7, 9 }, { 8, 8 },
+	{ 16, 16 }, { 17, 13 }, { 24, 130 }, { 64, 48 }, { 100, 300 },
+	{ 130, 121 }, { 322, 242 }, { 640, 480 }, { 721, 576 },
+	{ 1000, 1200 }, { 4096, 16 }, { 2, 4096 },
+};
+
+static const struct {
+	uint32_t input, seq;
+} ref_frames[] = {
+	{ 0, 0 }, { 3, 7 }, { 15, 116 }, { 1, 150 }, { 9, 12345678 },
+	{ 12, 123456789 }, { 15, 0xffffffff },
+};
+
+/* Whole BARS frames, every line, against the naive model. */
+static void test_bars_frames(uint32_t fmt)
+{
+	struct daqcap_pattern_frame f;
+	size_t i, j, n, o, frames = 0;
+	uint8_t *got, *want, *pad;
+	struct rgb *px;
+	uint32_t y;
+	long bad;
+
+	for (i = 0; i < ARRAY_SIZE(ref_sizes); i++) {
+		for (j = 0; j < ARRAY_SIZE(ref_frames); j++) {
+			/* Big frames with fewer sequences, to stay quick. */
+			if ((uint64_t)ref_sizes[i].width *
+			    ref_sizes[i].height > 200000 && (i + j) % 3)
+				continue;
+			f = frame(fmt, DAQCAP_PATTERN_BARS, ref_sizes[i].width,
+				  ref_sizes[i].height, ref_frames[j].input,
+				  ref_frames[j].seq);
+			n = daqcap_pattern_line_bytes(fmt, f.width);
+			if (!n)
+				continue;	/* odd YUV width */
+			frames++;
+			got = xmalloc(n);
+			want = xmalloc(n);
+			pad = xmalloc(n + CANARY_BYTES);
+			px = calloc(f.width, sizeof(*px));
+			for (y = 0; y < f.height; y++) {
+				daqcap_pattern_render_line(&f, y, got);
+				ref_render_line(&f, y, want, px);
+				if (memcmp(got, want, n)) {
+					for (o = 0; got[o] == want[o]; o++)
+						;
+					fail("%s %ux%u input %u seq %u line "
+					     "%u byte %zu (pixel %zu): 0x%02x, "
+					     "want 0x%02x\n", all_formats[fmt],
+					     f.width, f.height, f.input,
+					     f.sequence, y, o,
+					     o / ref_bpp[fmt], got[o], want[o]);
+					break;
+				}
+				bad = daqcap_pattern_check_line(&f, y, want);
+				if (bad != -1) {
+					fail("%s %ux%u seq %u line %u: "
+					     "check_line says %ld\n",
+					     all_formats[fmt], f.width,
+					     f.height, f.sequence, y, bad);
+					break;
+				}
+				memset(pad, CANARY, n + CANARY_BYTES);
+				daqcap_pattern_render_line(&f, y, pad);
+				if (!canary_intact(pad + n, CANARY_BYTES)) {
+					fail("%s %ux%u line %u: wrote past "
+					     "the line\n", all_formats[fmt],
+					     f.width, f.height, y);
+					break;
+				}
+			}
+			free(px);
+			free(pad);
+			free(want);
+			free(got);
+		}
+	}
+	ksft_print_msg("%s: %zu frames compared\n", all_formats[fmt], frames);
+}
+
+/* check_line: -1 on good lines, the exact offset of a flipped byte. */
+static void test_check_line(uint32_t fmt)
+{
+	static const struct {
+		uint32_t pattern, width, height, line;
+	} c[] = {
+		{ DAQCAP_PATTERN_BARS, 640, 480, 0 },
+		{ DAQCAP_PATTERN_BARS, 640, 480, 8 },	/* text */
+		{ DAQCAP_PATTERN_BARS, 640, 480, 240 },	/* box */
+		{ DAQCAP_PATTERN_BARS, 640, 480, 479 },	/* ramp */
+		{ DAQCAP_PATTERN_BARS, 4096, 4096, 100 }, /* several windows */
+		{ DAQCAP_PATTERN_BARS, 4096, 4096, 4095 },
+		{ DAQCAP_PATTERN_BARS, 2, 2, 1 },
+		{ DAQCAP_PATTERN_VERIFY, 640, 480, 5 },
+		{ DAQCAP_PATTERN_VERIFY, 4096, 4096, 4095 },
+		{ DAQCAP_PATTERN_VERIFY, 2, 2, 0 },
+		{ 7, 640, 480, 1 },			/* unknown pattern */
+	};
+	struct daqcap_pattern_frame f;
+	size_t i, j, n, offs[16], no;
+	uint8_t *line;
+	long got;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		f = frame(fmt, c[i].pattern, c[i].width, c[i].height, 2, 1001);
+		n = daqcap_pattern_line_bytes(fmt, f.width);
+		line = xmalloc(n);
+		daqcap_pattern_render_line(&f, c[i].line, line);
+		got = daqcap_pattern_check_line(&f, c[i].line, line);
+		EXPECT(got == -1, "%s %s %ux%u line %u: good line gives %ld\n",
+		       all_formats[fmt], daqcap_pattern_name(f.pattern),
+		       f.width, f.height, c[i].line, got);
+
+		/* First, middle, last, and around the 4 KiB windows. */
+		no = 0;
+		offs[no++] = 0;
+		offs[no++] = n / 2;
+		offs[no++] = n - 1;
+		offs[no++] = n > 1 ? 1 : 0;
+		for (j = 4080; j < 4100 && j < n; j += 3)
+			offs[no++] = j;
+		if (n > 8200)
+			offs[no++] = 8195;
+		for (j = 0; j < no; j++) {
+			line[offs[j]] ^= 0x01;
+			got = daqcap_pattern_check_line(&f, c[i].line, line);
+			EXPECT(got == (long)offs[j], "%s %s %ux%u line %u: "
+			       "flipped byte %zu, check_line says %ld\n",
+			       all_formats[fmt], daqcap_pattern_name(f.pattern),
+			       f.width, f.height, c[i].line, offs[j], got);
+			line[offs[j]] ^= 0xff;
+			/* And a second, later error does not hide it. */
+			if (offs[j] + 1 < n)
+				line[n - 1] ^= 0x80;
+			got = daqcap_pattern_check_line(&f, c[i].line, line);
+			EXPECT(got == (long)offs[j], "%s: two errors, first "
+			       "%zu, check_line says %ld\n", all_formats[fmt],
+			       offs[j], got);
+			if (offs[j] + 1 < n)
+				line[n - 1] ^= 0x80;
+			line[offs[j]] ^= 0xfe;
+		}
+		EXPECT(daqcap_pattern_check_line(&f, c[i].line, line) == -1,
+		       "%s: line not restored\n", all_formats[fmt]);
+		/* A line of another frame, line or input is wrong early. */
+		f.sequence++;
+		EXPECT(f.pattern != DAQCAP_PATTERN_VERIFY ||
+		       daqcap_pattern_check_line(&f, c[i].line, line) == 0,
+		       "%s %s: other sequence passes\n", all_formats[fmt],
+		       daqcap_pattern_name(f.pattern));
+		free(line);
+	}
+}
+
+/* Degenerate, tiny and huge frames; unknown values; lines out of range. */
+static void test_extremes(uint32_t unused)
+{
+	static const struct {
+		uint32_t width, height;
+	} sz[] = { { 1, 1 }, { 2, 2 }, { 3, 3 }, { 1, 4096 }, { 4096, 1 },
+		   { 4096, 4096 } };
+	static const uint32_t patterns[] = {
+		DAQCAP_PATTERN_BARS, DAQCAP_PATTERN_VERIFY, 2, 0xffffffff,
+	};
+	struct daqcap_pattern_frame f;
+	uint32_t fmt, y, p;
+	uint8_t canary[CANARY_BYTES], *line;
+	size_t i, n, o;
+	long got;
+
+	(void)unused;
+	for (fmt = 0; fmt < DAQCAP_FMT_COUNT; fmt++) {
+		for (i = 0; i < ARRAY_SIZE(sz); i++) {
+			for (p = 0; p < ARRAY_SIZE(patterns); p++) {
+				f = frame(fmt, patterns[p], sz[i].width,
+					  sz[i].height, 15, 0xffffffff);
+				n = daqcap_pattern_line_bytes(fmt, f.width);
+				line = xmalloc(n);
+				for (y = 0; y < f.height; y++) {
+					/* Unknown patterns: a few lines. */
+					if (p >= 2 && y > 2)
+						break;
+					daqcap_pattern_render_line(&f, y, line);
+					got = daqcap_pattern_check_line(&f, y,
+									line);
+					if (got != -1) {
+						fail("%s %ux%u pattern %u line "
+						     "%u: %ld\n",
+						     all_formats[fmt], f.width,
+						     f.height, f.pattern, y,
+						     got);
+						break;
+					}
+					if (p < 2 || !n)
+						continue;
+					for (o = 0; o < n && !line[o]; o++)
+						;
+					EXPECT(o == n, "unknown pattern: "
+					       "byte %zu not 0\n", o);
+				}
+				free(line);
+			}
+		}
+	}
+	/* 1x1 BARS is the box: white. */
+	f = frame(DAQCAP_FMT_RGB24, DAQCAP_PATTERN_BARS, 1, 1, 0, 5);
+	line = xmalloc(3);
+	daqcap_pattern_render_line(&f, 0, line);
+	EXPECT(!memcmp(line, "\xff\xff\xff", 3), "1x1 is not white\n");
+	free(line);
+
+	/* Nothing written when the line has 0 bytes. */
+	static const struct {
+		uint32_t format, width;
+	} empty[] = { { DAQCAP_FMT_YUYV, 3 }, { DAQCAP_FMT_UYVY, 1 },
+		      { DAQCAP_FMT_RGB24, 0 }, { DAQCAP_FMT_COUNT, 16 },
+		      { 0xffffffff, 16 } };
+	for (i = 0; i < ARRAY_SIZE(empty); i++) {
+		for (p = 0; p < ARRAY_SIZE(patterns); p++) {
+			f = frame(empty[i].format, patterns[p], empty[i].width,
+				  8, 0, 0);
+			memset(canary, CANARY, sizeof(canary));
+			daqcap_pattern_render_line(&f, 0, canary);
+			EXPECT(canary_intact(canary, sizeof(canary)),
+			       "format %u width %u: wrote bytes\n",
+			       f.format, f.width);
+			EXPECT(daqcap_pattern_check_line(&f, 0, canary) == -1,
+			       "empty line does not check\n");
+		}
+	}
+
+	/* Lines beyond the frame, and a 0-line frame, are safe. */
+	for (fmt = 0; fmt < DAQCAP_FMT_COUNT; fmt++) {
+		line = xmalloc(1280 * 4);
+		f = frame(fmt, DAQCAP_PATTERN_BARS, 1280, 720, 1, 2);
+		daqcap_pattern_render_line(&f, 5000, line);
+		daqcap_pattern_render_line(&f, 0xffffffff, line);
+		EXPECT(daqcap_pattern_check_line(&f, 0xffffffff, line) == -1,
+		       "line ~0\n");
+		f.height = 0;
+		daqcap_pattern_render_line(&f, 0, line);
+		EXPECT(daqcap_pattern_check_line(&f, 0, line) == -1,
+		       "height 0\n");
+		free(line);
+	}
+}
+
+/*
+ * The ramp of very wide lines: the fixed-point path up to width 2^24, the
+ * run path beyond (lines the card never sends, but the API allows).
+ */
+static void test_wide_ramp(uint32_t unused)
+{
+	static const uint32_t widths[] = {
+		65536, 65537, 1000003, 1u << 24, (1u << 24) + 1,
+		(1u << 24) + 12346,
+	};
+	static const uint32_t fmts[] = {
+		DAQCAP_FMT_Y16, DAQCAP_FMT_GREY, DAQCAP_FMT_YUYV,
+	};
+	struct daqcap_pattern_frame f;
+	uint64_t x, d, v16;
+	size_t i, j, n;
+	uint8_t *line, want;
+
+	(void)unused;
+	for (i = 0; i < ARRAY_SIZE(widths); i++) {
+		for (j = 0; j < ARRAY_SIZE(fmts); j++) {
+			/* Line 15 of 16 is all ramp: no box, no text. */
+			f = frame(fmts[j], DAQCAP_PATTERN_BARS, widths[i], 16,
+				  0, 0);
+			n = daqcap_pattern_line_bytes(f.format, f.width);
+			if (!n)
+				continue;
+			line = xmalloc(n);
+			daqcap_pattern_render_line(&f, 15, line);
+			d = f.width - 1;
+			for (x = 0; x < f.width; x++) {
+				v16 = x * 65535 / d;
+				if (f.format == DAQCAP_FMT_Y16) {
+					if (line[2 * x] == (uint8_t)v16 &&
+					    line[2 * x + 1] == v16 >> 8)
+						continue;
+				} else if (f.format == DAQCAP_FMT_GREY) {
+					if (line[x] == v16 >> 8)
+						continue;
+				} else {
+					want = (uint8_t)(((220 * (v16 >> 8) +
+							   128) >> 8) + 16);
+					if (line[2 * x] == want)
+						continue;
+				}
+				fail("%s width %u: pixel %" PRIu64 " wrong\n",
+				     all_formats[f.format], f.width, x);
+				break;
+			}
+			free(line);
+		}
+	}
+}
+
+/* ---- Throughput (informative) -------------------------------------------- */
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void throughput(const char *what, uint32_t fmt, uint32_t pattern,
+		       int check)
+{
+	struct daqcap_pattern_frame f = frame(fmt, pattern, 1920, 1080, 0, 0);
+	size_t n = daqcap_pattern_line_bytes(fmt, 1920);
+	uint8_t *buf = xmalloc(n * 1080);
+	double elapsed = 0, t;
+	uint64_t bytes = 0;
+	long bad = 0;
+	uint32_t y;
+
+	for (f.sequence = 0; elapsed < 0.25 || f.sequence < 3; f.sequence++) {
+		if (check)	/* untimed: the frame to check */
+			for (y = 0; y < 1080; y++)
+				daqcap_pattern_render_line(&f, y, buf + y * n);
+		t = now();
+		for (y = 0; y < 1080; y++) {
+			if (check)
+				bad |= daqcap_pattern_check_line(&f, y,
+								 buf + y * n) + 1;
+			else
+				daqcap_pattern_render_line(&f, y, buf + y * n);
+		}
+		elapsed += now() - t;
+		bytes += n * 1080;
+	}
+	ksft_print_msg("%s 1920x1080 %s: %.0f MB/s%s%s\n", what,
+		       all_formats[fmt], (double)bytes / elapsed / 1e6,
+#if defined(__SANITIZE_ADDRESS__)
+		       " (ASan+UBSan build; pattern-bench has real figures)",
+#else
+		       "",
+#endif
+		       bad ? " (check failed!)" : "");
+	free(buf);
+}
+
+/* ---- Main ---------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	void (*fn)(uint32_t format);
+	int per_format;	/* run once per format, with the format */
+} tests[] = {
+	{ "format table: bpp, names, fourccs, lookup", test_format_table, 0 },
+	{ "line_bytes of every format, odd widths included", test_line_bytes, 0 },
+	{ "VERIFY bytes match the per-byte formula", test_verify_bytes, 0 },
+	{ "VERIFY examples of PATTERN.rst, same for every format",
+	  test_verify_examples, 0 },
+	{ "BARS bar centres", test_bar_centres, 1 },
+	{ "BARS ramp end points and midpoints", test_ramp, 0 },
+	{ "BARS box position and bounce", test_box, 0 },
+	{ "BARS text pixels and background", test_text, 0 },
+	{ "BARS frames match the reference model", test_bars_frames, 1 },
+	{ "check_line finds the exact first bad byte", test_check_line, 1 },
+	{ "1x1, 2x2, 4096x4096, empty and unknown configurations",
+	  test_extremes, 0 },
+	{ "ramp of lines up to 16777562 pixels wide", test_wide_ramp, 0 },
+};
+
+int main(int argc, char **argv)
+{
+	unsigned int num = 0, planned = 0;
+	uint32_t fmt, arg, args;
+	size_t i;
+	int bench = 1;
+
+	if (argc > 1 && !strcmp(argv[1], "--no-bench"))
+		bench = 0;
+
+	for (i = 0; i < ARRAY_SIZE(tests); i++)
+		planned += tests[i].per_format ? DAQCAP_FMT_COUNT : 1;
+	printf("TAP version 13\n1..%u\n", planned);
+
+	for (i = 0; i < ARRAY_SIZE(tests); i++) {
+		args = tests[i].per_format ? DAQCAP_FMT_COUNT : 1;
+		for (arg = 0; arg < args; arg++) {
+			test_errors = 0;
+			tests[i].fn(arg);
+			num++;
+			if (test_errors)
+				ksft_fail++;
+			else
+				ksft_pass++;
+			printf("%sok %u - %s%s%s\n", test_errors ? "not " : "",
+			       num, tests[i].name,
+			       tests[i].per_format ? ": " : "",
+			       tests[i].per_format ? all_formats[arg] : "");
+			fflush(stdout);
+		}
+	}
+
+	if (bench) {
+		throughput("BARS", DAQCAP_FMT_YUYV, DAQCAP_PATTERN_BARS, 0);
+		for (fmt = DAQCAP_FMT_UYVY; fmt < DAQCAP_FMT_COUNT; fmt++)
+			throughput("BARS", fmt, DAQCAP_PATTERN_BARS, 0);
+		throughput("VERIFY", DAQCAP_FMT_YUYV, DAQCAP_PATTERN_VERIFY, 0);
+		throughput("check BARS", DAQCAP_FMT_YUYV, DAQCAP_PATTERN_BARS, 1);
+		throughput("check VERIFY", DAQCAP_FMT_YUYV,
+			   DAQCAP_PATTERN_VERIFY, 1);
+	}
+
+	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0\n",
+	       ksft_pass, ksft_fail);
+	return ksft_fail ? 1 : 0;
+}
