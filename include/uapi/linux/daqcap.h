@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note */
+/*
+ * daqcap: user-space API of the DAQCAP capture driver beyond standard V4L2.
+ *
+ * The driver's own controls. The base is provisional: an upstream
+ * submission reserves a range next to the other drivers' in
+ * include/uapi/linux/v4l2-controls.h and these IDs move there.
+ */
+#ifndef _UAPI_LINUX_DAQCAP_H
+#define _UAPI_LINUX_DAQCAP_H
+
+#include <linux/v4l2-controls.h>
+
+#define V4L2_CID_USER_DAQCAP_BASE		(V4L2_CID_USER_BASE + 0x1200)
+
+/*
+ * Lines the card writes per chunk, 1..64 (default 16). Each chunk is one
+ * completion record; a buffer is done when all of its frame's chunks have
+ * landed. Cannot change while streaming.
+ */
+#define V4L2_CID_DAQCAP_CHUNK_LINES		(V4L2_CID_USER_DAQCAP_BASE + 0)
+
+/* When the card interrupts: a menu of enum daqcap_irq_coalesce. */
+#define V4L2_CID_DAQCAP_IRQ_COALESCE		(V4L2_CID_USER_DAQCAP_BASE + 1)
+
+enum daqcap_irq_coalesce {
+	DAQCAP_IRQ_COALESCE_CHUNKS = 0,	/* every N chunks and at end of frame */
+	DAQCAP_IRQ_COALESCE_FRAME = 1,	/* at end of frame only (default) */
+	DAQCAP_IRQ_COALESCE_DELAY = 2,	/* when the maximum delay expires */
+};
+
+/* N for DAQCAP_IRQ_COALESCE_CHUNKS, 1..255 (default 1). */
+#define V4L2_CID_DAQCAP_IRQ_CHUNKS		(V4L2_CID_USER_DAQCAP_BASE + 2)
+
+/*
+ * Longest time, in microseconds, a completion may wait for its interrupt;
+ * 0 (default) for no limit. Bounds the latency of every coalescing mode.
+ */
+#define V4L2_CID_DAQCAP_IRQ_DELAY_US		(V4L2_CID_USER_DAQCAP_BASE + 3)
+
+#endif /* _UAPI_LINUX_DAQCAP_H */

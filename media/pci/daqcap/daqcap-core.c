@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * DAQCAP multi-channel PCIe video and data-acquisition card: PCI driver.
+ *
+ * Probe identifies and resets the card, sets up its interrupts (MSI-X with
+ * a vector per channel, else MSI, else INTx), registers a video node per
+ * DMA channel under one v4l2_device and a media device whose graph links
+ * the card's inputs to its channels. Remove undoes it in exactly the
+ * reverse order.
+ *
+ * Lifetime: struct daqcap_dev lives until the last file handle on any of
+ * the card's nodes is closed. Remove unregisters the nodes (stopping any
+ * streaming) and drops the probe's reference; the v4l2_device release
+ * frees the struct. After remove no path touches the card: unregistered
+ * nodes answer -ENODEV and all DMA memory is freed at unregistration.
+ */
+
+#include <linux/delay.h>
+#include <linux/dma-mapping.h>
+#include <linux/interrupt.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+
+#include "daqcap.h"
+#include "daqcap-compat.h"
+
+static char *irq_mode = "auto";
+module_param(irq_mode, charp, 0444);
+MODULE_PARM_DESC(irq_mode,
+		 "interrupt mode: auto (MSI-X, else MSI, else INTx), msix, msi or intx");
+
+/**
+ * daqcap_irq_mask_update() - change the card's global interrupt mask
+ * @dev: the card
+ * @clear: bits to clear
+ * @set: bits to set
+ */
+void daqcap_irq_mask_update(struct daqcap_dev *dev, u32 clear, u32 set)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&dev->reg_lock, flags);
+	dev->irq_mask = (dev->irq_mask & ~clear) | set;
+	daqcap_write(dev, DAQCAP_REG_IRQ_MASK, dev->irq_mask);
+	spin_unlock_irqrestore(&dev->reg_lock, flags);
+}
+
+/**
+ * daqcap_read_timestamp() - the card's free-running nanosecond counter
+ * @dev: the card
+ *
+ * Reading the low word latches the high word, so the pair is consistent;
+ * @dev->reg_lock keeps two readers from interleaving.
+ *
+ * Return: the counter.
+ */
+u64 daqcap_read_timestamp(struct daqcap_dev *dev)
+{
+	unsigned long flags;
+	u32 lo, hi;
+
+	spin_lock_irqsave(&dev->reg_lock, flags);
+	lo = daqcap_read(dev, DAQCAP_REG_TIMESTAMP_LO);
+	hi = daqcap_read(dev, DAQCAP_REG_TIMESTAMP_HI);
+	spin_unlock_irqrestore(&dev->reg_lock, flags);
+	return (u64)hi << 32 | lo;
+}
+
+/* Check the card is one this driver knows, and learn its variant. */
+static int daqcap_identify(struct daqcap_dev *dev)
+{
+	struct device *d = &dev->pdev->dev;
+	u32 id = daqcap_read(dev, DAQCAP_REG_ID);
+	u32 version = daqcap_read(dev, DAQCAP_REG_VERSION);
+	u32 cap = daqcap_read(dev, DAQCAP_REG_CAP);
+	u32 formats = daqcap_read(dev, DAQCAP_REG_CAP_FORMATS);
+
+	if (id != DAQCAP_ID_VALUE)
+		return dev_err_probe(d, -ENODEV, "unexpected ID 0x%08x\n", id);
+	if ((version & DAQCAP_VERSION_MAJOR_MASK) !=
+	    (DAQCAP_VERSION_VALUE & DAQCAP_VERSION_MAJOR_MASK))
+		return dev_err_probe(d, -ENODEV,
+				     "unsupported contract version 0x%08x\n",
+				     version);
+	if ((formats & DAQCAP_FORMATS_ALL) != DAQCAP_FORMATS_ALL)
+		return dev_err_probe(d, -ENODEV,
+				     "card lacks formats: 0x%08x\n", formats);
+	dev->num_channels = (cap & DAQCAP_CAP_CHANNELS_MASK) >>
+			    DAQCAP_CAP_CHANNELS_SHIFT;
+	dev->num_inputs = (cap & DAQCAP_CAP_INPUTS_MASK) >>
+			  DAQCAP_CAP_INPUTS_SHIFT;
+	if (!dev->num_channels || dev->num_channels > DAQCAP_MAX_CHANNELS ||
+	    !dev->num_inputs || dev->num_inputs > DAQCAP_MAX_INPUTS ||
+	    (cap & DAQCAP_CAP_MAX_CHUNK_MASK) >> DAQCAP_CAP_MAX_CHUNK_SHIFT <
+	    DAQCAP_MAX_CHUNK_LINES)
+		return dev_err_probe(d, -ENODEV, "bad capabilities 0x%08x\n",
+				     cap);
+	dev_info(d, "DAQCAP contract %u.%u, %u channels, %u inputs\n",
+		 version >> DAQCAP_VERSION_MAJOR_SHIFT,
+		 version & DAQCAP_VERSION_MINOR_MASK, dev->num_channels,
+		 dev->num_inputs);
+	return 0;
+}
+
+/* Stop all DMA and return every register to its reset value. */
+static void daqcap_reset(struct daqcap_dev *dev)
+{
+	daqcap_write(dev, DAQCAP_REG_RESET, DAQCAP_RESET_MAGIC);
+	dev->irq_mask = 0;
+}
+
+static int daqcap_irqs_request(struct daqcap_dev *dev)
+{
+	struct pci_dev *pdev = dev->pdev;
+	unsigned int want = dev->num_channels + 1;
+	unsigned int types;
+	unsigned int c;
+	int ret;
+
+	if (!strcmp(irq_mode, "msix"))
+		types = PCI_IRQ_MSIX;
+	else if (!strcmp(irq_mode, "msi"))
+		types = PCI_IRQ_MSI;
+	else if (!strcmp(irq_mode, "intx"))
+		types = PCI_IRQ_INTX;
+	else
+		types = PCI_IRQ_ALL_TYPES;
+
+	/* A vector per channel and one for global events, or just one. */
+	ret = -ENOSPC;
+	if (types & PCI_IRQ_MSIX)
+		ret = pci_alloc_irq_vectors(pdev, want, want, PCI_IRQ_MSIX);
+	if (ret < 0)
+		ret = pci_alloc_irq_vectors(pdev, 1, 1, types & ~PCI_IRQ_MSIX);
+	if (ret < 0)
+		return dev_err_probe(&pdev->dev, ret, "no interrupt vectors\n");
+	dev->nvecs = ret;
+	dev->msix = pdev->msix_enabled;
+
+	if (!dev->msix) {
+		ret = request_irq(pci_irq_vector(pdev, 0), daqcap_shared_irq,
+				  pdev->msi_enabled ? 0 : IRQF_SHARED,
+				  DAQCAP_DRV_NAME, dev);
+		if (ret)
+			return ret;
+		for (c = 0; c < dev->num_channels; c++)
+			dev->chans[c].irq = pci_irq_vector(pdev, 0);
+		return 0;
+	}
+
+	ret = request_irq(pci_irq_vector(pdev, DAQCAP_MSIX_VEC_GLOBAL),
+			  daqcap_global_irq, 0, DAQCAP_DRV_NAME, dev);
+	if (ret)
+		return ret;
+	for (c = 0; c < dev->num_channels; c++) {
+		struct daqcap_chan *chan = &dev->chans[c];
+
+		chan->irq = pci_irq_vector(pdev, DAQCAP_MSIX_VEC_CHANNEL(c));
+		ret = request_irq(chan->irq, daqcap_chan_irq, 0,
+				  DAQCAP_DRV_NAME, chan);
+		if (ret)
+			goto err_free_chan_irqs;
+	}
+	return 0;
+
+err_free_chan_irqs:
+	while (c--)
+		free_irq(dev->chans[c].irq, &dev->chans[c]);
+	free_irq(pci_irq_vector(pdev, DAQCAP_MSIX_VEC_GLOBAL), dev);
+	return ret;
+}
+
+static void daqcap_irqs_free(struct daqcap_dev *dev)
+{
+	struct pci_dev *pdev = dev->pdev;
+	unsigned int c;
+
+	if (!dev->msix) {
+		free_irq(pci_irq_vector(pdev, 0), dev);
+		return;
+	}
+	for (c = dev->num_channels; c--;)
+		free_irq(dev->chans[c].irq, &dev->chans[c]);
+	free_irq(pci_irq_vector(pdev, DAQCAP_MSIX_VEC_GLOBAL), dev);
+}
+
+static int daqcap_inputs_register(struct daqcap_dev *dev)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < dev->num_inputs; i++) {
+		struct daqcap_input *in = &dev->inputs[i];
+
+		snprintf(in->name, sizeof(in->name), "daqcap-%s-in%u",
+			 pci_name(dev->pdev), i);
+		in->entity.name = in->name;
+		in->entity.function = MEDIA_ENT_F_DV_DECODER;
+		in->pad.flags = MEDIA_PAD_FL_SOURCE;
+		ret = media_entity_pads_init(&in->entity, 1, &in->pad);
+		if (ret)
+			return ret;
+		ret = media_device_register_entity(&dev->mdev, &in->entity);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void daqcap_release(struct v4l2_device *v4l2_dev)
+{
+	struct daqcap_dev *dev = container_of(v4l2_dev, struct daqcap_dev,
+					      v4l2_dev);
+	unsigned int c;
+
+	for (c = 0; c < dev->num_channels; c++)
+		daqcap_chan_free(&dev->chans[c]);
+	media_device_cleanup(&dev->mdev);
+	v4l2_device_unregister(&dev->v4l2_dev);
+	pci_dev_put(dev->pdev);
+	kfree(dev);
+}
+
+static int daqcap_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct daqcap_dev *dev;
+	unsigned int c;
+	int ret;
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	pci_set_master(pdev);
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	if (ret)
+		ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(32));
+	if (ret)
+		return dev_err_probe(&pdev->dev, ret, "no usable DMA mask\n");
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return -ENOMEM;
+	dev->pdev = pci_dev_get(pdev);
+	spin_lock_init(&dev->reg_lock);
+
+	dev->regs = pcim_iomap_region(pdev, DAQCAP_REGS_BAR, DAQCAP_DRV_NAME);
+	ret = PTR_ERR_OR_ZERO((void __force *)dev->regs);
+	if (ret)
+		goto err_free_dev;
+	ret = daqcap_identify(dev);
+	if (ret)
+		goto err_free_dev;
+	daqcap_reset(dev);
+
+	/* From here on the v4l2_device's release frees dev. */
+	dev->mdev.dev = &pdev->dev;
+	strscpy(dev->mdev.model, "DAQCAP", sizeof(dev->mdev.model));
+	snprintf(dev->mdev.bus_info, sizeof(dev->mdev.bus_info), "PCI:%s",
+		 pci_name(pdev));
+	dev->mdev.hw_revision = pdev->revision;
+	media_device_init(&dev->mdev);
+	dev->v4l2_dev.mdev = &dev->mdev;
+	dev->v4l2_dev.release = daqcap_release;
+	ret = v4l2_device_register(&pdev->dev, &dev->v4l2_dev);
+	if (ret) {
+		media_device_cleanup(&dev->mdev);
+		goto err_free_dev;
+	}
+	pci_set_drvdata(pdev, dev);
+
+	ret = daqcap_inputs_register(dev);
+	if (ret)
+		goto err_put_dev;
+
+	for (c = 0; c < dev->num_channels; c++) {
+		dev->chans[c].dev = dev;
+		dev->chans[c].index = c;
+		dev->chans[c].regs = dev->regs + DAQCAP_CHANNEL_BASE(c);
+	}
+	ret = daqcap_irqs_request(dev);
+	if (ret)
+		goto err_put_dev;
+
+	for (c = 0; c < dev->num_channels; c++) {
+		ret = daqcap_chan_register(&dev->chans[c]);
+		if (ret)
+			goto err_unregister_chans;
+	}
+	ret = daqcap_media_links_create(dev);
+	if (ret)
+		goto err_unregister_chans;
+	ret = media_device_register(&dev->mdev);
+	if (ret)
+		goto err_unregister_chans;
+	daqcap_debugfs_init(dev);
+	daqcap_irq_mask_update(dev, 0, DAQCAP_IRQ_INPUT_CHANGE);
+	return 0;
+
+err_unregister_chans:
+	while (c--)
+		daqcap_chan_unregister(&dev->chans[c]);
+	daqcap_irqs_free(dev);
+err_put_dev:
+	v4l2_device_disconnect(&dev->v4l2_dev);
+	v4l2_device_put(&dev->v4l2_dev);
+	return ret;
+
+err_free_dev:
+	pci_dev_put(dev->pdev);
+	kfree(dev);
+	return ret;
+}
+
+static void daqcap_remove(struct pci_dev *pdev)
+{
+	struct daqcap_dev *dev = pci_get_drvdata(pdev);
+	unsigned int c;
+
+	daqcap_irq_mask_update(dev, U32_MAX, 0);
+	daqcap_debugfs_exit(dev);
+	media_device_unregister(&dev->mdev);
+	for (c = dev->num_channels; c--;)
+		daqcap_chan_unregister(&dev->chans[c]);
+	daqcap_irqs_free(dev);
+	daqcap_reset(dev);
+	v4l2_device_disconnect(&dev->v4l2_dev);
+	/* The last file handle to close frees dev (daqcap_release). */
+	v4l2_device_put(&dev->v4l2_dev);
+}
+
+static const struct pci_device_id daqcap_pci_ids[] = {
+	{ PCI_DEVICE(DAQCAP_PCI_VENDOR_ID, DAQCAP_PCI_DEVICE_ID) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, daqcap_pci_ids);
+
+static struct pci_driver daqcap_pci_driver = {
+	.name = DAQCAP_DRV_NAME,
+	.id_table = daqcap_pci_ids,
+	.probe = daqcap_probe,
+	.remove = daqcap_remove,
+};
+
+static int __init daqcap_init(void)
+{
+	int ret;
+
+	daqcap_debugfs_root_init();
+	ret = pci_register_driver(&daqcap_pci_driver);
+	if (ret)
+		daqcap_debugfs_root_exit();
+	return ret;
+}
+
+static void __exit daqcap_exit(void)
+{
+	pci_unregister_driver(&daqcap_pci_driver);
+	daqcap_debugfs_root_exit();
+}
+
+module_init(daqcap_init);
+module_exit(daqcap_exit);
+
+MODULE_DESCRIPTION("DAQCAP multi-channel PCIe video and data-acquisition card");
+MODULE_AUTHOR("The daqcap authors");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * DAQCAP: controls.
+ *
+ * The test pattern belongs to the input the channel captures; the chunk
+ * size and the interrupt coalescing rule belong to the channel. The
+ * driver's own control IDs are in include/uapi/linux/daqcap.h.
+ */
+
+#include <linux/daqcap.h>
+
+#include "daqcap.h"
+
+static const char * const daqcap_pattern_menu[] = {
+	"Colour Bars",
+	"Verification",
+	NULL,
+};
+
+static const char * const daqcap_coalesce_menu[] = {
+	[DAQCAP_IRQ_COALESCE_CHUNKS] = "Every N Chunks",
+	[DAQCAP_IRQ_COALESCE_FRAME] = "End of Frame",
+	[DAQCAP_IRQ_COALESCE_DELAY] = "Maximum Delay",
+	NULL,
+};
+
+static struct daqcap_chan *ctrl_to_chan(struct v4l2_ctrl *ctrl)
+{
+	return container_of(ctrl->handler, struct daqcap_chan, ctrl_handler);
+}
+
+/**
+ * daqcap_ctrls_coalesce() - CH_IRQ_COALESCE value for the channel
+ * @chan: the channel
+ *
+ * Return: the register value the coalescing controls describe.
+ */
+u32 daqcap_ctrls_coalesce(struct daqcap_chan *chan)
+{
+	return chan->ctrl_coalesce->val << DAQCAP_COALESCE_MODE_SHIFT |
+	       chan->ctrl_irq_chunks->val << DAQCAP_COALESCE_COUNT_SHIFT |
+	       chan->ctrl_irq_delay->val << DAQCAP_COALESCE_DELAY_SHIFT;
+}
+
+static int daqcap_g_volatile_ctrl(struct v4l2_ctrl *ctrl)
+{
+	struct daqcap_chan *chan = ctrl_to_chan(ctrl);
+	struct daqcap_dev *dev = chan->dev;
+	unsigned int i;
+
+	switch (ctrl->id) {
+	case V4L2_CID_DV_RX_POWER_PRESENT:
+		ctrl->val = 0;
+		for (i = 0; i < dev->num_inputs; i++)
+			if (daqcap_in_read(dev, i, DAQCAP_IN_STATUS) &
+			    DAQCAP_IN_STATUS_POWER)
+				ctrl->val |= BIT(i);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int daqcap_s_ctrl(struct v4l2_ctrl *ctrl)
+{
+	struct daqcap_chan *chan = ctrl_to_chan(ctrl);
+
+	switch (ctrl->id) {
+	case V4L2_CID_TEST_PATTERN:
+		daqcap_in_write(chan->dev, chan->input, DAQCAP_IN_PATTERN,
+				ctrl->val);
+		return 0;
+	case V4L2_CID_DAQCAP_CHUNK_LINES:
+		/* Programmed at stream start; grabbed while streaming. */
+		return 0;
+	case V4L2_CID_DAQCAP_IRQ_COALESCE:
+	case V4L2_CID_DAQCAP_IRQ_CHUNKS:
+	case V4L2_CID_DAQCAP_IRQ_DELAY_US:
+		/* The card applies a new rule at once, even while streaming. */
+		if (vb2_is_streaming(&chan->queue))
+			daqcap_ch_write(chan, DAQCAP_CH_IRQ_COALESCE,
+					daqcap_ctrls_coalesce(chan));
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static const struct v4l2_ctrl_ops daqcap_ctrl_ops = {
+	.g_volatile_ctrl = daqcap_g_volatile_ctrl,
+	.s_ctrl = daqcap_s_ctrl,
+};
+
+static const struct v4l2_ctrl_config daqcap_ctrl_chunk_lines = {
+	.ops = &daqcap_ctrl_ops,
+	.id = V4L2_CID_DAQCAP_CHUNK_LINES,
+	.name = "Lines per Chunk",
+	.type = V4L2_CTRL_TYPE_INTEGER,
+	.min = 1,
+	.max = DAQCAP_MAX_CHUNK_LINES,
+	.step = 1,
+	.def = DAQCAP_CHUNK_LINES_DEFAULT,
+};
+
+static const struct v4l2_ctrl_config daqcap_ctrl_coalesce = {
+	.ops = &daqcap_ctrl_ops,
+	.id = V4L2_CID_DAQCAP_IRQ_COALESCE,
+	.name = "Interrupt Coalescing",
+	.type = V4L2_CTRL_TYPE_MENU,
+	.max = DAQCAP_IRQ_COALESCE_DELAY,
+	.def = DAQCAP_IRQ_COALESCE_FRAME,
+	.qmenu = daqcap_coalesce_menu,
+};
+
+static const struct v4l2_ctrl_config daqcap_ctrl_irq_chunks = {
+	.ops = &daqcap_ctrl_ops,
+	.id = V4L2_CID_DAQCAP_IRQ_CHUNKS,
+	.name = "Interrupt Every N Chunks",
+	.type = V4L2_CTRL_TYPE_INTEGER,
+	.min = 1,
+	.max = 255,
+	.step = 1,
+	.def = 1,
+};
+
+static const struct v4l2_ctrl_config daqcap_ctrl_irq_delay = {
+	.ops = &daqcap_ctrl_ops,
+	.id = V4L2_CID_DAQCAP_IRQ_DELAY_US,
+	.name = "Interrupt Maximum Delay (us)",
+	.type = V4L2_CTRL_TYPE_INTEGER,
+	.min = 0,
+	.max = 65535,
+	.step = 1,
+	.def = 0,
+};
+
+/**
+ * daqcap_ctrls_init() - create a channel's controls
+ * @chan: the channel, its input selected
+ *
+ * Return: 0, or a negative error code; the handler is freed by
+ * daqcap_chan_free() either way.
+ */
+int daqcap_ctrls_init(struct daqcap_chan *chan)
+{
+	struct v4l2_ctrl_handler *hdl = &chan->ctrl_handler;
+	struct v4l2_ctrl *power;
+
+	v4l2_ctrl_handler_init(hdl, 6);
+	chan->ctrl_pattern =
+		v4l2_ctrl_new_std_menu_items(hdl, &daqcap_ctrl_ops,
+					     V4L2_CID_TEST_PATTERN,
+					     DAQCAP_PATTERN_COUNT - 1, 0,
+					     DAQCAP_PATTERN_BARS,
+					     daqcap_pattern_menu);
+	power = v4l2_ctrl_new_std(hdl, &daqcap_ctrl_ops,
+				  V4L2_CID_DV_RX_POWER_PRESENT, 0,
+				  BIT(chan->dev->num_inputs) - 1, 0, 0);
+	if (power)
+		power->flags |= V4L2_CTRL_FLAG_VOLATILE;
+	chan->ctrl_chunk_lines =
+		v4l2_ctrl_new_custom(hdl, &daqcap_ctrl_chunk_lines, NULL);
+	chan->ctrl_coalesce =
+		v4l2_ctrl_new_custom(hdl, &daqcap_ctrl_coalesce, NULL);
+	chan->ctrl_irq_chunks =
+		v4l2_ctrl_new_custom(hdl, &daqcap_ctrl_irq_chunks, NULL);
+	chan->ctrl_irq_delay =
+		v4l2_ctrl_new_custom(hdl, &daqcap_ctrl_irq_delay, NULL);
+	if (hdl->error)
+		return hdl->error;
+	daqcap_ctrls_sync_input(chan);
+	return 0;
+}
+
+/**
+ * daqcap_ctrls_sync_input() - show the selected input's test pattern
+ * @chan: the channel; not holding its control handler's lock
+ *
+ * The pattern is the input's: after S_INPUT the control takes the value
+ * the new input has rather than imposing the old one on it.
+ */
+void daqcap_ctrls_sync_input(struct daqcap_chan *chan)
+{
+	u32 pattern = daqcap_in_read(chan->dev, chan->input, DAQCAP_IN_PATTERN);
+
+	if (pattern < DAQCAP_PATTERN_COUNT)
+		v4l2_ctrl_s_ctrl(chan->ctrl_pattern, pattern);
+}

@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * DAQCAP: descriptor tables, the channel's rings, and frame accounting.
+ *
+ * Each vb2 buffer gets a table of segment descriptors, built once from its
+ * DMA-mapped scatter-gather list when the buffer memory is set up
+ * (buf_init). Queueing a buffer to the card writes a single CHAIN entry,
+ * pointing at that table, into the channel's descriptor ring.
+ *
+ * The card writes a frame in chunks of lines and posts one completion
+ * record per chunk. Everything in a record is untrusted: the cookie must
+ * name a buffer the card owns, the chunk and its lines must be the ones the
+ * channel was started with, and a chunk counts once. A buffer is handed
+ * back to vb2 when every chunk of its frame has landed, in any order.
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/iopoll.h>
+#include <linux/ktime.h>
+#include <linux/log2.h>
+#include <media/videobuf2-dma-sg.h>
+
+#include "daqcap.h"
+
+/* How often the watchdog looks for completions whose interrupt was lost. */
+#define DAQCAP_WATCHDOG_MS	250
+/* How long stop waits for the channel's DMA to go idle before a reset. */
+#define DAQCAP_IDLE_TIMEOUT_US	100000
+
+static_assert(sizeof(struct daqcap_desc) == DAQCAP_DESC_SIZE);
+static_assert(offsetof(struct daqcap_desc, addr) == DAQCAP_DESC_ADDR);
+static_assert(offsetof(struct daqcap_desc, len) == DAQCAP_DESC_LEN);
+static_assert(offsetof(struct daqcap_desc, flags) == DAQCAP_DESC_FLAGS);
+static_assert(offsetof(struct daqcap_desc, cookie) == DAQCAP_DESC_COOKIE);
+static_assert(sizeof(struct daqcap_cpl) == DAQCAP_CPL_SIZE);
+static_assert(offsetof(struct daqcap_cpl, ts_sof) == DAQCAP_CPL_TS_SOF);
+static_assert(offsetof(struct daqcap_cpl, ts_end) == DAQCAP_CPL_TS_END);
+static_assert(offsetof(struct daqcap_cpl, sequence) == DAQCAP_CPL_SEQUENCE);
+static_assert(offsetof(struct daqcap_cpl, cookie) == DAQCAP_CPL_COOKIE);
+static_assert(offsetof(struct daqcap_cpl, chunk) == DAQCAP_CPL_CHUNK);
+static_assert(offsetof(struct daqcap_cpl, first_line) == DAQCAP_CPL_FIRST_LINE);
+static_assert(offsetof(struct daqcap_cpl, lines) == DAQCAP_CPL_LINES);
+static_assert(offsetof(struct daqcap_cpl, status) == DAQCAP_CPL_STATUS);
+/* Every buffer the queue may hold fits in the ring at once. */
+static_assert(DAQCAP_MAX_BUFFERS < DAQCAP_DESC_RING_SIZE);
+
+/**
+ * daqcap_buf_table_build() - describe a buffer's memory to the card
+ * @chan: the channel
+ * @buf: the buffer, its memory already mapped by vb2-dma-sg
+ *
+ * Writes one segment descriptor per DMA segment of the plane, the first
+ * flagged SOF and carrying the buffer's cookie, the last flagged EOF.
+ * Segments may have any length and alignment (USERPTR pages start
+ * mid-page); the table covers the plane and no more.
+ *
+ * Return: 0, or a negative error code.
+ */
+int daqcap_buf_table_build(struct daqcap_chan *chan, struct daqcap_buffer *buf)
+{
+	struct vb2_buffer *vb = &buf->vb.vb2_buf;
+	struct sg_table *sgt = vb2_dma_sg_plane_desc(vb, 0);
+	struct device *dmadev = &chan->dev->pdev->dev;
+	unsigned long remaining = vb2_plane_size(vb, 0);
+	struct scatterlist *sg;
+	unsigned int n = 0, i;
+
+	if (!sgt->nents || sgt->nents > DAQCAP_CHAIN_MAX)
+		return -EINVAL;
+	buf->table_size = sgt->nents * sizeof(*buf->table);
+	buf->table = dma_alloc_coherent(dmadev, buf->table_size,
+					&buf->table_dma, GFP_KERNEL);
+	if (!buf->table)
+		return -ENOMEM;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		u32 len = min_t(unsigned long, sg_dma_len(sg), remaining);
+
+		if (!len)
+			break;
+		buf->table[n].addr = cpu_to_le64(sg_dma_address(sg));
+		buf->table[n].len = cpu_to_le32(len);
+		buf->table[n].flags = cpu_to_le16(n ? 0 : DAQCAP_DESC_FLAG_SOF);
+		buf->table[n].cookie = cpu_to_le16(vb->index);
+		remaining -= len;
+		n++;
+	}
+	if (!n) {
+		daqcap_buf_table_free(chan, buf);
+		return -EINVAL;
+	}
+	buf->table[n - 1].flags |= cpu_to_le16(DAQCAP_DESC_FLAG_EOF);
+	buf->nents = n;
+	return 0;
+}
+
+/**
+ * daqcap_buf_table_free() - free a buffer's descriptor table
+ * @chan: the channel
+ * @buf: the buffer
+ */
+void daqcap_buf_table_free(struct daqcap_chan *chan, struct daqcap_buffer *buf)
+{
+	if (!buf->table)
+		return;
+	dma_free_coherent(&chan->dev->pdev->dev, buf->table_size, buf->table,
+			  buf->table_dma);
+	buf->table = NULL;
+	buf->nents = 0;
+}
+
+/**
+ * daqcap_chan_link() - give a buffer to the card
+ * @chan: the channel, running, with @chan->lock held
+ * @buf: the buffer
+ *
+ * One CHAIN entry names the buffer's whole table, so queueing costs one
+ * 16-byte write whatever the buffer's scatter-gather list looks like.
+ */
+void daqcap_chan_link(struct daqcap_chan *chan, struct daqcap_buffer *buf)
+{
+	struct daqcap_desc *d;
+	unsigned int cookie = buf->vb.vb2_buf.index;
+
+	lockdep_assert_held(&chan->lock);
+
+	bitmap_zero(buf->chunks_done, DAQCAP_MAX_FRAME_CHUNKS);
+	buf->nchunks_done = 0;
+	buf->errors = 0;
+	chan->inflight[cookie] = buf;
+
+	d = &chan->desc_ring[chan->desc_tail & (DAQCAP_DESC_RING_SIZE - 1)];
+	d->addr = cpu_to_le64(buf->table_dma);
+	d->len = cpu_to_le32(buf->nents);
+	d->flags = cpu_to_le16(DAQCAP_DESC_FLAG_CHAIN);
+	d->cookie = cpu_to_le16(cookie);
+	chan->desc_tail++;
+	/*
+	 * writel() orders the descriptor writes above before the doorbell,
+	 * so the card never sees a tail ahead of the entries it covers.
+	 */
+	daqcap_ch_write(chan, DAQCAP_CH_DESC_TAIL, chan->desc_tail);
+}
+
+/* Card time to CLOCK_MONOTONIC, never going backwards. */
+static u64 daqcap_chan_timestamp(struct daqcap_chan *chan, u64 card_ns)
+{
+	u64 ts = card_ns + chan->ts_offset;
+
+	if (ts <= chan->last_ts)
+		ts = chan->last_ts + 1;
+	chan->last_ts = ts;
+	return ts;
+}
+
+static void daqcap_buf_done(struct daqcap_chan *chan, struct daqcap_buffer *buf)
+{
+	enum vb2_buffer_state state = VB2_BUF_STATE_DONE;
+
+	chan->inflight[buf->vb.vb2_buf.index] = NULL;
+	buf->vb.sequence = buf->sequence;
+	buf->vb.field = V4L2_FIELD_NONE;
+	buf->vb.vb2_buf.timestamp = daqcap_chan_timestamp(chan, buf->ts_end);
+	if (buf->errors) {
+		state = VB2_BUF_STATE_ERROR;
+		chan->stats.error_frames++;
+	} else {
+		chan->stats.frames++;
+	}
+	vb2_buffer_done(&buf->vb.vb2_buf, state);
+}
+
+/*
+ * Account one completion record. The record is a copy: the card cannot
+ * change it under us between the checks and the use.
+ */
+static void daqcap_chan_account(struct daqcap_chan *chan,
+				const struct daqcap_cpl *rec)
+{
+	u32 status = le32_to_cpu(rec->status);
+	unsigned int cookie = le16_to_cpu(rec->cookie);
+	unsigned int chunk = le16_to_cpu(rec->chunk);
+	unsigned int first = le16_to_cpu(rec->first_line);
+	unsigned int lines = le16_to_cpu(rec->lines);
+	u32 sequence = le32_to_cpu(rec->sequence);
+	unsigned int want_lines;
+	struct daqcap_buffer *buf;
+
+	if (cookie >= DAQCAP_MAX_BUFFERS || !chan->inflight[cookie] ||
+	    chunk >= chan->frame_chunks ||
+	    (status & DAQCAP_CPL_STATUS_CHUNKS_MASK) >>
+		    DAQCAP_CPL_STATUS_CHUNKS_SHIFT != chan->frame_chunks)
+		goto bad;
+	want_lines = min(chan->frame_chunk_lines,
+			 chan->frame_height - chunk * chan->frame_chunk_lines);
+	if (first != chunk * chan->frame_chunk_lines || lines != want_lines)
+		goto bad;
+
+	buf = chan->inflight[cookie];
+	if (!buf->nchunks_done)
+		buf->sequence = sequence;
+	else if (sequence != buf->sequence)
+		goto bad;
+	if (test_and_set_bit(chunk, buf->chunks_done)) {
+		chan->stats.dup_completions++;
+		return;
+	}
+	buf->nchunks_done++;
+	buf->errors |= status & DAQCAP_CPL_STATUS_ERR_MASK;
+	if (chunk == chan->frame_chunks - 1)
+		buf->ts_end = le64_to_cpu(rec->ts_end);
+	chan->stats.chunks++;
+	if (buf->nchunks_done == chan->frame_chunks)
+		daqcap_buf_done(chan, buf);
+	return;
+
+bad:
+	chan->stats.bad_completions++;
+	dev_warn_ratelimited(&chan->dev->pdev->dev,
+			     "ch%u: bad completion: cookie %u chunk %u lines %u+%u status 0x%08x\n",
+			     chan->index, cookie, chunk, first, lines, status);
+}
+
+/**
+ * daqcap_chan_drain() - account every completion the card has posted
+ * @chan: the channel, with @chan->lock held
+ *
+ * A record is new when its phase bit matches the pass of the ring the head
+ * is on; the card writes the status word, which holds the phase, last.
+ * At most one ring's worth is read per call, so a card that keeps
+ * posting cannot hold the CPU.
+ *
+ * Return: the number of records consumed.
+ */
+unsigned int daqcap_chan_drain(struct daqcap_chan *chan)
+{
+	u32 mask = (1u << chan->cpl_log2) - 1;
+	unsigned int n;
+
+	lockdep_assert_held(&chan->lock);
+	if (!chan->running)
+		return 0;
+
+	for (n = 0; n <= mask; n++) {
+		struct daqcap_cpl *slot = &chan->cpl_ring[chan->cpl_head & mask];
+		u32 phase = (chan->cpl_head >> chan->cpl_log2) & 1 ?
+			    0 : DAQCAP_CPL_STATUS_PHASE;
+		struct daqcap_cpl rec;
+
+		if ((le32_to_cpu(READ_ONCE(slot->status)) &
+		     DAQCAP_CPL_STATUS_PHASE) != phase)
+			break;
+		/* Read the body only after the status that publishes it. */
+		dma_rmb();
+		memcpy(&rec, slot, sizeof(rec));
+		chan->cpl_head++;
+		daqcap_chan_account(chan, &rec);
+	}
+	if (n)
+		daqcap_ch_write(chan, DAQCAP_CH_CPL_HEAD, chan->cpl_head);
+	return n;
+}
+
+/**
+ * daqcap_chan_watchdog() - catch completions whose interrupt was lost
+ * @t: the channel's watchdog timer
+ *
+ * Interrupts are edges; one that never arrives would leave finished frames
+ * in the ring until the next one. The watchdog drains the ring a few times
+ * a second while the channel runs, and counts what it found.
+ */
+void daqcap_chan_watchdog(struct timer_list *t)
+{
+	struct daqcap_chan *chan = from_timer(chan, t, watchdog);
+	unsigned long flags;
+
+	spin_lock_irqsave(&chan->lock, flags);
+	if (chan->running) {
+		chan->stats.watchdog_completions += daqcap_chan_drain(chan);
+		mod_timer(&chan->watchdog,
+			  jiffies + msecs_to_jiffies(DAQCAP_WATCHDOG_MS));
+	}
+	spin_unlock_irqrestore(&chan->lock, flags);
+}
+
+/* Sample the card clock against CLOCK_MONOTONIC, bracketing the read. */
+static s64 daqcap_chan_clock_offset(struct daqcap_chan *chan)
+{
+	s64 best = 0;
+	u64 best_span = U64_MAX;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		u64 before = ktime_get_ns();
+		u64 card = daqcap_read_timestamp(chan->dev);
+		u64 after = ktime_get_ns();
+
+		if (after - before < best_span) {
+			best_span = after - before;
+			best = (s64)(before + (after - before) / 2) - (s64)card;
+		}
+	}
+	return best;
+}
+
+static u32 daqcap_chan_ctrl(struct daqcap_chan *chan, bool enable)
+{
+	return (enable ? DAQCAP_CH_CTRL_ENABLE : 0) |
+	       chan->input << DAQCAP_CH_CTRL_INPUT_SHIFT;
+}
+
+/**
+ * daqcap_chan_hw_start() - program and enable the channel
+ * @chan: the channel, its format and controls set, with @chan->mutex held
+ *
+ * Allocates the rings, programs the card, enables the channel and hands it
+ * every buffer queued so far.
+ *
+ * Return: 0, or a negative error code with nothing left allocated or
+ * enabled.
+ */
+int daqcap_chan_hw_start(struct daqcap_chan *chan)
+{
+	struct device *dmadev = &chan->dev->pdev->dev;
+	u32 height = chan->format.height;
+	u32 chunk_lines = chan->ctrl_chunk_lines->val;
+	u32 chunks = DIV_ROUND_UP(height, chunk_lines);
+	struct daqcap_buffer *buf, *tmp;
+	unsigned long flags;
+
+	/* Room for four frames of chunks, so the card need not drop. */
+	chan->cpl_log2 = clamp_t(unsigned int, order_base_2(4 * chunks),
+				 DAQCAP_RING_MIN_LOG2, DAQCAP_RING_MAX_LOG2);
+	chan->cpl_ring = dma_alloc_coherent(dmadev,
+					    DAQCAP_CPL_SIZE << chan->cpl_log2,
+					    &chan->cpl_ring_dma, GFP_KERNEL);
+	if (!chan->cpl_ring)
+		return -ENOMEM;
+	chan->desc_ring = dma_alloc_coherent(dmadev,
+					     DAQCAP_DESC_SIZE * DAQCAP_DESC_RING_SIZE,
+					     &chan->desc_ring_dma, GFP_KERNEL);
+	if (!chan->desc_ring) {
+		dma_free_coherent(dmadev, DAQCAP_CPL_SIZE << chan->cpl_log2,
+				  chan->cpl_ring, chan->cpl_ring_dma);
+		chan->cpl_ring = NULL;
+		return -ENOMEM;
+	}
+
+	daqcap_ch_write(chan, DAQCAP_CH_CTRL, daqcap_chan_ctrl(chan, false));
+	daqcap_ch_write(chan, DAQCAP_CH_FORMAT, chan->fmt->hw_code);
+	daqcap_ch_write(chan, DAQCAP_CH_SIZE,
+			chan->format.width << DAQCAP_SIZE_WIDTH_SHIFT |
+			height << DAQCAP_SIZE_HEIGHT_SHIFT);
+	daqcap_ch_write(chan, DAQCAP_CH_STRIDE, chan->format.bytesperline);
+	daqcap_ch_write(chan, DAQCAP_CH_CHUNK_LINES, chunk_lines);
+	daqcap_ch_write(chan, DAQCAP_CH_IRQ_COALESCE, daqcap_ctrls_coalesce(chan));
+	daqcap_ch_write(chan, DAQCAP_CH_DESC_BASE_LO, lower_32_bits(chan->desc_ring_dma));
+	daqcap_ch_write(chan, DAQCAP_CH_DESC_BASE_HI, upper_32_bits(chan->desc_ring_dma));
+	daqcap_ch_write(chan, DAQCAP_CH_DESC_SIZE_LOG2, DAQCAP_DESC_RING_LOG2);
+	daqcap_ch_write(chan, DAQCAP_CH_DESC_TAIL, 0);
+	daqcap_ch_write(chan, DAQCAP_CH_CPL_BASE_LO, lower_32_bits(chan->cpl_ring_dma));
+	daqcap_ch_write(chan, DAQCAP_CH_CPL_BASE_HI, upper_32_bits(chan->cpl_ring_dma));
+	daqcap_ch_write(chan, DAQCAP_CH_CPL_SIZE_LOG2, chan->cpl_log2);
+	daqcap_ch_write(chan, DAQCAP_CH_IRQ_STATUS, DAQCAP_CH_IRQ_ALL);
+	daqcap_ch_write(chan, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+
+	spin_lock_irqsave(&chan->lock, flags);
+	chan->desc_tail = 0;
+	chan->cpl_head = 0;
+	chan->frame_width = chan->format.width;
+	chan->frame_height = height;
+	chan->frame_chunk_lines = chunk_lines;
+	chan->frame_chunks = chunks;
+	chan->ts_offset = daqcap_chan_clock_offset(chan);
+	chan->last_ts = 0;
+	chan->running = true;
+	spin_unlock_irqrestore(&chan->lock, flags);
+
+	daqcap_irq_mask_update(chan->dev, 0, DAQCAP_IRQ_CHANNEL(chan->index));
+	daqcap_ch_write(chan, DAQCAP_CH_CTRL, daqcap_chan_ctrl(chan, true));
+	if (daqcap_ch_read(chan, DAQCAP_CH_STATUS) & DAQCAP_CH_STATUS_CONFIG_ERR) {
+		dev_err(dmadev, "ch%u: the card refused the configuration\n",
+			chan->index);
+		daqcap_chan_hw_stop(chan);
+		return -EIO;
+	}
+
+	spin_lock_irqsave(&chan->lock, flags);
+	list_for_each_entry_safe(buf, tmp, &chan->pending, list) {
+		list_del(&buf->list);
+		daqcap_chan_link(chan, buf);
+	}
+	spin_unlock_irqrestore(&chan->lock, flags);
+
+	mod_timer(&chan->watchdog, jiffies + msecs_to_jiffies(DAQCAP_WATCHDOG_MS));
+	return 0;
+}
+
+/**
+ * daqcap_chan_hw_stop() - stop the channel and take back its memory
+ * @chan: the channel, with @chan->mutex held
+ *
+ * Disables the channel and waits for its DMA to go idle, resetting the
+ * channel if it does not; then no interrupt handler or watchdog can run
+ * for it any more and the rings are freed. Buffers are not returned here.
+ */
+void daqcap_chan_hw_stop(struct daqcap_chan *chan)
+{
+	struct device *dmadev = &chan->dev->pdev->dev;
+	unsigned long flags;
+	u32 status;
+	int ret;
+
+	spin_lock_irqsave(&chan->lock, flags);
+	chan->running = false;
+	spin_unlock_irqrestore(&chan->lock, flags);
+
+	daqcap_ch_write(chan, DAQCAP_CH_CTRL, daqcap_chan_ctrl(chan, false));
+	ret = readl_poll_timeout(chan->regs + DAQCAP_CH_STATUS, status,
+				 status == U32_MAX ||
+				 !(status & (DAQCAP_CH_STATUS_BUSY |
+					     DAQCAP_CH_STATUS_RUNNING)),
+				 10, DAQCAP_IDLE_TIMEOUT_US);
+	if (ret || status & DAQCAP_CH_STATUS_HALTED) {
+		if (ret) {
+			dev_warn(dmadev, "ch%u: DMA did not stop, resetting the channel\n",
+				 chan->index);
+			chan->stats.stop_resets++;
+		}
+		daqcap_ch_write(chan, DAQCAP_CH_CTRL, DAQCAP_CH_CTRL_RESET);
+	}
+	daqcap_ch_write(chan, DAQCAP_CH_IRQ_MASK, 0);
+	daqcap_irq_mask_update(chan->dev, DAQCAP_IRQ_CHANNEL(chan->index), 0);
+	synchronize_irq(chan->irq);
+	timer_delete_sync(&chan->watchdog);
+
+	dma_free_coherent(dmadev, DAQCAP_DESC_SIZE * DAQCAP_DESC_RING_SIZE,
+			  chan->desc_ring, chan->desc_ring_dma);
+	chan->desc_ring = NULL;
+	dma_free_coherent(dmadev, DAQCAP_CPL_SIZE << chan->cpl_log2,
+			  chan->cpl_ring, chan->cpl_ring_dma);
+	chan->cpl_ring = NULL;
+}

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * DAQCAP: interrupt handlers.
+ *
+ * With MSI-X every channel has a vector of its own and vector 0 carries
+ * input changes; with MSI or INTx one handler reads the global status and
+ * serves each source it names. Everything runs in hard IRQ context: it
+ * only drains completion rings, completes vb2 buffers and queues events,
+ * none of which sleeps or allocates.
+ *
+ * The card's message interrupts are edges. Each handler acknowledges its
+ * status before draining, so a completion posted while it drains raises a
+ * new interrupt rather than being left behind.
+ */
+
+#include <linux/interrupt.h>
+#include <media/v4l2-event.h>
+
+#include "daqcap.h"
+
+/* Channel interrupts that are errors, and those after which it is halted. */
+#define DAQCAP_CH_IRQ_ERRORS	(DAQCAP_CH_IRQ_FIFO_OVERFLOW | \
+				 DAQCAP_CH_IRQ_DMA_ERROR | \
+				 DAQCAP_CH_IRQ_DESC_ERROR)
+#define DAQCAP_CH_IRQ_HALTING	(DAQCAP_CH_IRQ_DMA_ERROR | \
+				 DAQCAP_CH_IRQ_DESC_ERROR)
+
+/* Names of the CH_IRQ_STATUS bits, by bit number. */
+static const char * const daqcap_chan_irq_names[] = {
+	"data", "FIFO overflow: lines lost",
+	"DMA write failed: channel halted",
+	"malformed descriptor: channel halted", "frame dropped",
+};
+
+static irqreturn_t daqcap_chan_service(struct daqcap_chan *chan)
+{
+	struct device *dev = &chan->dev->pdev->dev;
+	unsigned long status;
+	unsigned int bit;
+
+	status = daqcap_ch_read(chan, DAQCAP_CH_IRQ_STATUS);
+	if (!status)
+		return IRQ_NONE;
+	if (status == U32_MAX) {
+		dev_err_ratelimited(dev, "ch%u: card not responding\n", chan->index);
+		return IRQ_NONE;
+	}
+	daqcap_ch_write(chan, DAQCAP_CH_IRQ_STATUS, status);
+
+	spin_lock(&chan->lock);
+	chan->stats.irqs++;
+	daqcap_chan_drain(chan);
+	if (status & DAQCAP_CH_IRQ_FIFO_OVERFLOW)
+		chan->stats.fifo_overflows++;
+	if (status & DAQCAP_CH_IRQ_DROP)
+		chan->stats.drop_irqs++;
+	if (status & DAQCAP_CH_IRQ_DMA_ERROR)
+		chan->stats.dma_errors++;
+	if (status & DAQCAP_CH_IRQ_DESC_ERROR)
+		chan->stats.desc_errors++;
+	spin_unlock(&chan->lock);
+
+	for_each_set_bit(bit, &status, ARRAY_SIZE(daqcap_chan_irq_names))
+		if (BIT(bit) & DAQCAP_CH_IRQ_ERRORS)
+			dev_err_ratelimited(dev, "ch%u: %s\n", chan->index,
+					    daqcap_chan_irq_names[bit]);
+	/*
+	 * A halted channel completes nothing more: wake the application with
+	 * an error, and STREAMOFF resets the channel.
+	 */
+	if (status & DAQCAP_CH_IRQ_HALTING)
+		vb2_queue_error(&chan->queue);
+	if (status & ~DAQCAP_CH_IRQ_ALL)
+		dev_warn_ratelimited(dev, "ch%u: unknown interrupt bits 0x%08lx\n",
+				     chan->index, status & ~DAQCAP_CH_IRQ_ALL);
+	return IRQ_HANDLED;
+}
+
+/*
+ * An input changed: tell every channel that captures from it, and error
+ * the queues of streaming channels whose frames can no longer come as
+ * configured (no signal, or other timings).
+ */
+static void daqcap_input_service(struct daqcap_dev *dev, unsigned int input)
+{
+	static const struct v4l2_event ev = {
+		.type = V4L2_EVENT_SOURCE_CHANGE,
+		.u.src_change.changes = V4L2_EVENT_SRC_CH_RESOLUTION,
+	};
+	struct v4l2_dv_timings detected;
+	bool lost = daqcap_input_query_timings(dev, input, &detected) < 0;
+	unsigned int c;
+
+	for (c = 0; c < dev->num_channels; c++) {
+		struct daqcap_chan *chan = &dev->chans[c];
+		bool running;
+
+		/* The input only changes while the queue is idle. */
+		if (READ_ONCE(chan->input) != input)
+			continue;
+		v4l2_event_queue(&chan->vdev, &ev);
+
+		spin_lock(&chan->lock);
+		chan->stats.source_changes++;
+		running = chan->running;
+		spin_unlock(&chan->lock);
+		if (running &&
+		    (lost || detected.bt.width < chan->frame_width ||
+		     detected.bt.height < chan->frame_height)) {
+			dev_info_ratelimited(&dev->pdev->dev,
+					     "ch%u: input %u %s while streaming\n",
+					     c, input, lost ? "lost" : "changed");
+			vb2_queue_error(&chan->queue);
+		}
+	}
+}
+
+static irqreturn_t daqcap_global_service(struct daqcap_dev *dev)
+{
+	unsigned long changed = daqcap_read(dev, DAQCAP_REG_INPUT_CHANGED);
+	unsigned int input;
+
+	if (!changed || changed == U32_MAX)
+		return IRQ_NONE;
+	daqcap_write(dev, DAQCAP_REG_INPUT_CHANGED, changed);
+	for_each_set_bit(input, &changed, dev->num_inputs)
+		daqcap_input_service(dev, input);
+	return IRQ_HANDLED;
+}
+
+/**
+ * daqcap_chan_irq() - MSI-X vector of one channel
+ * @irq: the IRQ
+ * @data: the channel
+ *
+ * Return: IRQ_HANDLED if the channel had something pending.
+ */
+irqreturn_t daqcap_chan_irq(int irq, void *data)
+{
+	return daqcap_chan_service(data);
+}
+
+/**
+ * daqcap_global_irq() - MSI-X vector of global events
+ * @irq: the IRQ
+ * @data: the card
+ *
+ * Return: IRQ_HANDLED if an input had changed.
+ */
+irqreturn_t daqcap_global_irq(int irq, void *data)
+{
+	return daqcap_global_service(data);
+}
+
+/**
+ * daqcap_shared_irq() - the single MSI or INTx vector
+ * @irq: the IRQ
+ * @data: the card
+ *
+ * The global status names the sources; INTx may be shared with other
+ * devices, so an interrupt with nothing pending is not ours.
+ *
+ * Return: IRQ_HANDLED if the card had something pending.
+ */
+irqreturn_t daqcap_shared_irq(int irq, void *data)
+{
+	struct daqcap_dev *dev = data;
+	unsigned long status = daqcap_read(dev, DAQCAP_REG_IRQ_STATUS);
+	irqreturn_t ret = IRQ_NONE;
+	unsigned int c;
+
+	if (!status || status == U32_MAX)
+		return IRQ_NONE;
+	for_each_set_bit(c, &status, dev->num_channels)
+		if (daqcap_chan_service(&dev->chans[c]) == IRQ_HANDLED)
+			ret = IRQ_HANDLED;
+	if (status & DAQCAP_IRQ_INPUT_CHANGE &&
+	    daqcap_global_service(dev) == IRQ_HANDLED)
+		ret = IRQ_HANDLED;
+	return ret;
+}

@@ -1,0 +1,715 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * DAQCAP: video nodes, vb2 queues and the V4L2 ioctls.
+ *
+ * Every DMA channel is a capture node. A channel selects one of the card's
+ * inputs (S_INPUT); the frame size is the size of the channel's DV timings,
+ * which follow the input's detected timings when the input is selected and
+ * can be set to any timings the card supports no larger than the source.
+ * The pixel format and a stride of at least one line are the user's.
+ */
+
+#include <linux/math.h>
+#include <linux/v4l2-dv-timings.h>
+#include <media/media-entity.h>
+#include <media/v4l2-dv-timings.h>
+#include <media/v4l2-event.h>
+#include <media/v4l2-ioctl.h>
+#include <media/videobuf2-dma-sg.h>
+
+#include "daqcap.h"
+#include "daqcap-compat.h"
+
+const struct daqcap_format daqcap_formats[] = {
+	{ V4L2_PIX_FMT_YUYV, DAQCAP_FMT_YUYV, 2, true },
+	{ V4L2_PIX_FMT_UYVY, DAQCAP_FMT_UYVY, 2, true },
+	{ V4L2_PIX_FMT_RGB24, DAQCAP_FMT_RGB24, 3, false },
+	{ V4L2_PIX_FMT_BGR24, DAQCAP_FMT_BGR24, 3, false },
+	{ V4L2_PIX_FMT_XBGR32, DAQCAP_FMT_XBGR32, 4, false },
+	{ V4L2_PIX_FMT_GREY, DAQCAP_FMT_GREY, 1, false },
+	{ V4L2_PIX_FMT_Y16, DAQCAP_FMT_Y16, 2, false },
+};
+
+/* What the card's inputs accept, as DV timings capabilities. */
+static const struct v4l2_dv_timings_cap daqcap_timings_cap = {
+	.type = V4L2_DV_BT_656_1120,
+	V4L2_INIT_BT_TIMINGS(640, DAQCAP_MAX_WIDTH, 480, DAQCAP_MAX_HEIGHT,
+			     25000000, 600000000,
+			     V4L2_DV_BT_STD_CEA861,
+			     V4L2_DV_BT_CAP_PROGRESSIVE)
+};
+
+/* A channel whose input has no signal starts with these timings. */
+static const struct v4l2_dv_timings daqcap_default_timings =
+	V4L2_DV_BT_CEA_1920X1080P60;
+
+static const struct daqcap_format *daqcap_find_format(u32 fourcc)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(daqcap_formats); i++)
+		if (daqcap_formats[i].fourcc == fourcc)
+			return &daqcap_formats[i];
+	return NULL;
+}
+
+/**
+ * daqcap_input_query_timings() - what the card detects on an input
+ * @dev: the card
+ * @input: the input
+ * @timings: the detected timings, matched to a CEA-861 entry if one fits
+ *
+ * Safe in any context: it only reads registers.
+ *
+ * Return: 0, -ENOLINK with no source, -ENOLCK with a source but no lock,
+ * or -ERANGE for timings outside what the card supports.
+ */
+int daqcap_input_query_timings(struct daqcap_dev *dev, unsigned int input,
+			       struct v4l2_dv_timings *timings)
+{
+	u32 status = daqcap_in_read(dev, input, DAQCAP_IN_STATUS);
+	u32 active = daqcap_in_read(dev, input, DAQCAP_IN_ACTIVE_SIZE);
+	u32 total = daqcap_in_read(dev, input, DAQCAP_IN_TOTAL_SIZE);
+	u32 hsync = daqcap_in_read(dev, input, DAQCAP_IN_HSYNC);
+	u32 vsync = daqcap_in_read(dev, input, DAQCAP_IN_VSYNC);
+	struct v4l2_bt_timings *bt = &timings->bt;
+	u32 htotal, vtotal;
+
+	if (status == U32_MAX || !(status & DAQCAP_IN_STATUS_POWER))
+		return -ENOLINK;
+	if (!(status & DAQCAP_IN_STATUS_LOCKED))
+		return -ENOLCK;
+
+	memset(timings, 0, sizeof(*timings));
+	timings->type = V4L2_DV_BT_656_1120;
+	bt->width = (active & DAQCAP_SIZE_WIDTH_MASK) >> DAQCAP_SIZE_WIDTH_SHIFT;
+	bt->height = (active & DAQCAP_SIZE_HEIGHT_MASK) >> DAQCAP_SIZE_HEIGHT_SHIFT;
+	htotal = (total & DAQCAP_SIZE_WIDTH_MASK) >> DAQCAP_SIZE_WIDTH_SHIFT;
+	vtotal = (total & DAQCAP_SIZE_HEIGHT_MASK) >> DAQCAP_SIZE_HEIGHT_SHIFT;
+	bt->hfrontporch = (hsync & DAQCAP_SYNC_FRONT_PORCH_MASK) >>
+			  DAQCAP_SYNC_FRONT_PORCH_SHIFT;
+	bt->hsync = (hsync & DAQCAP_SYNC_WIDTH_MASK) >> DAQCAP_SYNC_WIDTH_SHIFT;
+	bt->vfrontporch = (vsync & DAQCAP_SYNC_FRONT_PORCH_MASK) >>
+			  DAQCAP_SYNC_FRONT_PORCH_SHIFT;
+	bt->vsync = (vsync & DAQCAP_SYNC_WIDTH_MASK) >> DAQCAP_SYNC_WIDTH_SHIFT;
+	/* The card reports totals; an impossible blanking is out of range. */
+	if (htotal < bt->width + bt->hfrontporch + bt->hsync ||
+	    vtotal < bt->height + bt->vfrontporch + bt->vsync)
+		return -ERANGE;
+	bt->hbackporch = htotal - bt->width - bt->hfrontporch - bt->hsync;
+	bt->vbackporch = vtotal - bt->height - bt->vfrontporch - bt->vsync;
+	bt->pixelclock = daqcap_in_read(dev, input, DAQCAP_IN_PIXEL_CLOCK);
+	bt->polarities = (status & DAQCAP_IN_STATUS_HSYNC_POS ?
+			  V4L2_DV_HSYNC_POS_POL : 0) |
+			 (status & DAQCAP_IN_STATUS_VSYNC_POS ?
+			  V4L2_DV_VSYNC_POS_POL : 0);
+
+	if (!v4l2_valid_dv_timings(timings, &daqcap_timings_cap, NULL, NULL))
+		return -ERANGE;
+	/* Name them after the CEA-861 entry they are, if any. */
+	v4l2_find_dv_timings_cap(timings, &daqcap_timings_cap, 0, NULL, NULL);
+	return 0;
+}
+
+/* Derive the format's geometry from the channel's timings. */
+static void daqcap_fill_format(struct daqcap_chan *chan,
+			       struct v4l2_pix_format *pix)
+{
+	const struct daqcap_format *fmt = daqcap_find_format(pix->pixelformat);
+	u32 min_bpl;
+
+	if (!fmt)
+		fmt = &daqcap_formats[0];
+	pix->pixelformat = fmt->fourcc;
+	pix->width = chan->timings.bt.width;
+	pix->height = chan->timings.bt.height;
+	pix->field = V4L2_FIELD_NONE;
+	min_bpl = pix->width * fmt->bpp;
+	/* A larger stride is the user's choice; the card takes any. */
+	pix->bytesperline = clamp_t(u32, pix->bytesperline, min_bpl,
+				    DAQCAP_MAX_STRIDE);
+	pix->sizeimage = pix->bytesperline * pix->height;
+	pix->colorspace = V4L2_COLORSPACE_REC709;
+	pix->xfer_func = V4L2_XFER_FUNC_709;
+	pix->ycbcr_enc = V4L2_YCBCR_ENC_709;
+	pix->quantization = fmt->yuv ? V4L2_QUANTIZATION_LIM_RANGE :
+				       V4L2_QUANTIZATION_FULL_RANGE;
+	pix->flags = 0;
+}
+
+/* ---- vb2 ----------------------------------------------------------------- */
+
+static int daqcap_queue_setup(struct vb2_queue *q, unsigned int *nbuffers,
+			      unsigned int *nplanes, unsigned int sizes[],
+			      struct device *alloc_devs[])
+{
+	struct daqcap_chan *chan = vb2_get_drv_priv(q);
+	unsigned int have = vb2_get_num_buffers(q);
+
+	if (*nplanes)
+		return sizes[0] < chan->format.sizeimage ? -EINVAL : 0;
+	if (have + *nbuffers < 3)
+		*nbuffers = 3 - have;
+	*nplanes = 1;
+	sizes[0] = chan->format.sizeimage;
+	return 0;
+}
+
+static int daqcap_buf_init(struct vb2_buffer *vb)
+{
+	struct daqcap_chan *chan = vb2_get_drv_priv(vb->vb2_queue);
+
+	return daqcap_buf_table_build(chan, to_daqcap_buffer(vb));
+}
+
+static void daqcap_buf_cleanup(struct vb2_buffer *vb)
+{
+	struct daqcap_chan *chan = vb2_get_drv_priv(vb->vb2_queue);
+
+	daqcap_buf_table_free(chan, to_daqcap_buffer(vb));
+}
+
+static int daqcap_buf_prepare(struct vb2_buffer *vb)
+{
+	struct daqcap_chan *chan = vb2_get_drv_priv(vb->vb2_queue);
+
+	if (vb2_plane_size(vb, 0) < chan->format.sizeimage)
+		return -EINVAL;
+	vb2_set_plane_payload(vb, 0, chan->format.sizeimage);
+	return 0;
+}
+
+static void daqcap_buf_queue(struct vb2_buffer *vb)
+{
+	struct daqcap_chan *chan = vb2_get_drv_priv(vb->vb2_queue);
+	struct daqcap_buffer *buf = to_daqcap_buffer(vb);
+	unsigned long flags;
+
+	spin_lock_irqsave(&chan->lock, flags);
+	if (chan->running)
+		daqcap_chan_link(chan, buf);
+	else
+		list_add_tail(&buf->list, &chan->pending);
+	spin_unlock_irqrestore(&chan->lock, flags);
+}
+
+/* Give every buffer the driver or the card holds back to vb2. */
+static void daqcap_return_all_buffers(struct daqcap_chan *chan,
+				      enum vb2_buffer_state state)
+{
+	struct daqcap_buffer *buf, *tmp;
+	unsigned long flags;
+	unsigned int i;
+
+	spin_lock_irqsave(&chan->lock, flags);
+	for (i = 0; i < DAQCAP_MAX_BUFFERS; i++) {
+		buf = chan->inflight[i];
+		if (!buf)
+			continue;
+		chan->inflight[i] = NULL;
+		vb2_buffer_done(&buf->vb.vb2_buf, state);
+	}
+	list_for_each_entry_safe(buf, tmp, &chan->pending, list) {
+		list_del(&buf->list);
+		vb2_buffer_done(&buf->vb.vb2_buf, state);
+	}
+	spin_unlock_irqrestore(&chan->lock, flags);
+}
+
+static int daqcap_start_streaming(struct vb2_queue *q, unsigned int count)
+{
+	struct daqcap_chan *chan = vb2_get_drv_priv(q);
+	int ret;
+
+	ret = daqcap_chan_hw_start(chan);
+	if (ret) {
+		daqcap_return_all_buffers(chan, VB2_BUF_STATE_QUEUED);
+		return ret;
+	}
+	v4l2_ctrl_grab(chan->ctrl_chunk_lines, true);
+	return 0;
+}
+
+static void daqcap_stop_streaming(struct vb2_queue *q)
+{
+	struct daqcap_chan *chan = vb2_get_drv_priv(q);
+
+	daqcap_chan_hw_stop(chan);
+	daqcap_return_all_buffers(chan, VB2_BUF_STATE_ERROR);
+	v4l2_ctrl_grab(chan->ctrl_chunk_lines, false);
+}
+
+static const struct vb2_ops daqcap_vb2_ops = {
+	.queue_setup = daqcap_queue_setup,
+	.buf_init = daqcap_buf_init,
+	.buf_cleanup = daqcap_buf_cleanup,
+	.buf_prepare = daqcap_buf_prepare,
+	.buf_queue = daqcap_buf_queue,
+	.start_streaming = daqcap_start_streaming,
+	.stop_streaming = daqcap_stop_streaming,
+	.wait_prepare = vb2_ops_wait_prepare,
+	.wait_finish = vb2_ops_wait_finish,
+};
+
+/* ---- ioctls -------------------------------------------------------------- */
+
+static int daqcap_querycap(struct file *file, void *priv,
+			   struct v4l2_capability *cap)
+{
+	struct daqcap_chan *chan = video_drvdata(file);
+	struct pci_dev *pdev = chan->dev->pdev;
+
+	strscpy(cap->driver, DAQCAP_DRV_NAME, sizeof(cap->driver));
+	snprintf(cap->card, sizeof(cap->card), "DAQCAP ch%u %s", chan->index,
+		 pci_name(pdev));
+	snprintf(cap->bus_info, sizeof(cap->bus_info), "PCI:%s", pci_name(pdev));
+	return 0;
+}
+
+static int daqcap_enum_fmt(struct file *file, void *priv,
+			   struct v4l2_fmtdesc *f)
+{
+	if (f->index >= ARRAY_SIZE(daqcap_formats))
+		return -EINVAL;
+	f->pixelformat = daqcap_formats[f->index].fourcc;
+	return 0;
+}
+
+static int daqcap_g_fmt(struct file *file, void *priv, struct v4l2_format *f)
+{
+	struct daqcap_chan *chan = video_drvdata(file);
+
+	f->fmt.pix = chan->format;
+	return 0;
+}
+
+static int daqcap_try_fmt(struct file *file, void *priv, struct v4l2_format *f)
+{
+	struct daqcap_chan *chan = video_drvdata(file);
+
+	daqcap_fill_format(chan, &f->fmt.pix);
+	return 0;
+}
+
+static int daqcap_s_fmt(struct file *file, void *priv, struct v4l2_format *f)
+{
+	struct daqcap_chan *chan = video_drvdata(file);
+
+	daqcap_fill_format(chan, &f->fmt.pix);
+	if (vb2_is_busy(&chan->queue))
+		return -EBUSY;
+	chan->format = f->fmt.pix;
+	chan->fmt = daqcap_find_format(chan->format.pixelformat);
+	return 0;
+}
+
+static int daqcap_enum_framesizes(struct file *file, void *priv,
+				  struct v4l2_frmsizeenum *fsize)
+{
+	struct daqcap_chan *chan = video_drvdata(file);
+
+	if (fsize->index || !daqcap_find_format(fsize->pixel_format))
+		return -EINVAL;
+	fsize->type = V4L2_FRMSIZE_TYPE_DISCRETE;
+	fsize->discrete.width = chan->timings.bt.width;
+	fsize->discrete.height = chan->timings.bt.height;
+	return 0;
+}
+
+static struct v4l2_fract daqcap_frame_interval(struct daqcap_chan *chan)
+{
+	struct v4l2_fract tpf = v4l2_calc_timeperframe(&chan->timings);
+
+	if (!tpf.numerator || !tpf.denominator)
+		tpf = (struct v4l2_fract){ 1, 60 };
+	return tpf;
+}
+
+static int daqcap_enum_frameintervals(struct file *file, void *priv,
+				      struct v4l2_frmivalenum *fival)
+{
+	struct daqcap_chan *chan = video_drvdata(file);
+
+	if (fival->index || !daqcap_find_format(fival->pixel_format) ||
+	    fival->width != chan->timings.bt.width ||
+	    fival->height != chan->timings.bt.height)
+		return -EINVAL;
+	fival->type = V4L2_FRMIVAL_TYPE_DISCRETE;
+	fival->discrete = daqcap_frame_interval(chan);
+	return 0;
+}
+
+static int daqcap_g_parm(struct file *file, void *priv,
+			 struct v4l2_streamparm *sp)
+{
+	struct daqcap_chan *chan = video_drvdata(file);
+
+	if (sp->type != V4L2_BUF_TYPE_VIDEO_CAPTURE)
+		return -EINVAL;
+	sp->parm.capture.capability = V4L2_CAP_TIMEPERFRAME;
+	sp->parm.capture.timeperframe = daqcap_frame_interval(chan);
+	sp->parm.capture.readbuffers = 3;
+	return 0;
+}
+
+/* The source sets the frame rate: S_PARM reports it, changes nothing. */
+static int daqcap_s_parm(struct file *file, void *priv,
+			 struct v4l2_streamparm *sp)
+{
+	return daqcap_g_parm(file, priv, sp);
+}
+
+static int daqcap_enum_input(struct file *file, void *priv,
+			     struct v4l2_input *inp)
+{
+	struct daqcap_chan *chan = video_drvdata(file);
+	struct daqcap_dev *dev = chan->dev;
+	u32 status;
+
+	if (inp->index >= dev->num_inputs)
+		return -EINVAL;
+	snprintf(inp->name, sizeof(inp->name), "Input %u", inp->index);
+	inp->type = V4L2_INPUT_TYPE_CAMERA;
+	inp->capabilities = V4L2_IN_CAP_DV_TIMINGS;
+	status = daqcap_in_read(dev, inp->index, DAQCAP_IN_STATUS);
+	inp->status = 0;
+	if (!(status & DAQCAP_IN_STATUS_POWER))
+		inp->status |= V4L2_IN_ST_NO_POWER | V4L2_IN_ST_NO_SIGNAL;
+	else if (!(status & DAQCAP_IN_STATUS_LOCKED))
+		inp->status |= V4L2_IN_ST_NO_SIGNAL | V4L2_IN_ST_NO_SYNC;
+	return 0;
+}
+
+static int daqcap_g_input(struct file *file, void *priv, unsigned int *i)
+{
+	struct daqcap_chan *chan = video_drvdata(file);
+
+	*i = chan->input;
+	return 0;
+}
+
+/* Enable the media link from @input to the channel, disable the others. */
+static void daqcap_media_links_update(struct daqcap_chan *chan)
+{
+	struct daqcap_dev *dev = chan->dev;
+	struct media_link *link;
+
+	if (!media_devnode_is_registered(dev->mdev.devnode))
+		return;
+	mutex_lock(&dev->mdev.graph_mutex);
+	list_for_each_entry(link, &chan->vdev.entity.links, list) {
+		bool on;
+
+		if ((link->flags & MEDIA_LNK_FL_LINK_TYPE) !=
+		    MEDIA_LNK_FL_DATA_LINK ||
+		    link->sink->entity != &chan->vdev.entity)
+			continue;
+		on = link->source->entity == &dev->inputs[chan->input].entity;
+		__media_entity_setup_link(link, on ? MEDIA_LNK_FL_ENABLED : 0);
+	}
+	mutex_unlock(&dev->mdev.graph_mutex);
+}
+
+/* Point the channel at @input and take the timings the input detects. */
+static void daqcap_chan_select_input(struct daqcap_chan *chan,
+				     unsigned int input)
+{
+	struct v4l2_dv_timings detected;
+
+	WRITE_ONCE(chan->input, input);
+	if (!daqcap_input_query_timings(chan->dev, input, &detected))
+		chan->timings = detected;
+	chan->format.bytesperline = 0;
+	daqcap_fill_format(chan, &chan->format);
+}
+
+static int daqcap_s_input(struct file *file, void *priv, unsigned int i)
+{
+	struct daqcap_chan *chan = video_drvdata(file);
+
+	if (i >= chan->dev->num_inputs)
+		return -EINVAL;
+	if (i == chan->input)
+		return 0;
+	if (vb2_is_busy(&chan->queue))
+		return -EBUSY;
+	daqcap_chan_select_input(chan, i);
+	daqcap_media_links_update(chan);
+	daqcap_ctrls_sync_input(chan);
+	return 0;
+}
+
+static int daqcap_dv_timings_cap(struct file *file, void *priv,
+				 struct v4l2_dv_timings_cap *cap)
+{
+	if (cap->pad)
+		return -EINVAL;
+	*cap = daqcap_timings_cap;
+	return 0;
+}
+
+static int daqcap_enum_dv_timings(struct file *file, void *priv,
+				  struct v4l2_enum_dv_timings *timings)
+{
+	if (timings->pad)
+		return -EINVAL;
+	return v4l2_enum_dv_timings_cap(timings, &daqcap_timings_cap, NULL, NULL);
+}
+
+static int daqcap_query_dv_timings(struct file *file, void *priv,
+				   struct v4l2_dv_timings *timings)
+{
+	struct daqcap_chan *chan = video_drvdata(file);
+
+	return daqcap_input_query_timings(chan->dev, chan->input, timings);
+}
+
+static int daqcap_g_dv_timings(struct file *file, void *priv,
+			       struct v4l2_dv_timings *timings)
+{
+	struct daqcap_chan *chan = video_drvdata(file);
+
+	*timings = chan->timings;
+	return 0;
+}
+
+static int daqcap_s_dv_timings(struct file *file, void *priv,
+			       struct v4l2_dv_timings *timings)
+{
+	struct daqcap_chan *chan = video_drvdata(file);
+
+	if (!v4l2_valid_dv_timings(timings, &daqcap_timings_cap, NULL, NULL))
+		return -ERANGE;
+	if (!v4l2_find_dv_timings_cap(timings, &daqcap_timings_cap, 0, NULL,
+				      NULL))
+		return -EINVAL;
+	if (v4l2_match_dv_timings(timings, &chan->timings, 0, false))
+		return 0;
+	if (vb2_is_busy(&chan->queue))
+		return -EBUSY;
+	chan->timings = *timings;
+	chan->format.bytesperline = 0;
+	daqcap_fill_format(chan, &chan->format);
+	return 0;
+}
+
+static int daqcap_subscribe_event(struct v4l2_fh *fh,
+				  const struct v4l2_event_subscription *sub)
+{
+	switch (sub->type) {
+	case V4L2_EVENT_SOURCE_CHANGE:
+		return v4l2_src_change_event_subscribe(fh, sub);
+	default:
+		return v4l2_ctrl_subscribe_event(fh, sub);
+	}
+}
+
+static int daqcap_log_status(struct file *file, void *priv)
+{
+	struct daqcap_chan *chan = video_drvdata(file);
+
+	daqcap_chan_log_status(chan);
+	v4l2_ctrl_handler_log_status(&chan->ctrl_handler, chan->vdev.name);
+	return 0;
+}
+
+static const struct v4l2_ioctl_ops daqcap_ioctl_ops = {
+	.vidioc_querycap = daqcap_querycap,
+	.vidioc_enum_fmt_vid_cap = daqcap_enum_fmt,
+	.vidioc_g_fmt_vid_cap = daqcap_g_fmt,
+	.vidioc_try_fmt_vid_cap = daqcap_try_fmt,
+	.vidioc_s_fmt_vid_cap = daqcap_s_fmt,
+	.vidioc_enum_framesizes = daqcap_enum_framesizes,
+	.vidioc_enum_frameintervals = daqcap_enum_frameintervals,
+	.vidioc_g_parm = daqcap_g_parm,
+	.vidioc_s_parm = daqcap_s_parm,
+	.vidioc_enum_input = daqcap_enum_input,
+	.vidioc_g_input = daqcap_g_input,
+	.vidioc_s_input = daqcap_s_input,
+	.vidioc_dv_timings_cap = daqcap_dv_timings_cap,
+	.vidioc_enum_dv_timings = daqcap_enum_dv_timings,
+	.vidioc_query_dv_timings = daqcap_query_dv_timings,
+	.vidioc_g_dv_timings = daqcap_g_dv_timings,
+	.vidioc_s_dv_timings = daqcap_s_dv_timings,
+	.vidioc_reqbufs = vb2_ioctl_reqbufs,
+	.vidioc_create_bufs = vb2_ioctl_create_bufs,
+	.vidioc_prepare_buf = vb2_ioctl_prepare_buf,
+	.vidioc_querybuf = vb2_ioctl_querybuf,
+	.vidioc_qbuf = vb2_ioctl_qbuf,
+	.vidioc_dqbuf = vb2_ioctl_dqbuf,
+	.vidioc_expbuf = vb2_ioctl_expbuf,
+	.vidioc_streamon = vb2_ioctl_streamon,
+	.vidioc_streamoff = vb2_ioctl_streamoff,
+	.vidioc_log_status = daqcap_log_status,
+	.vidioc_subscribe_event = daqcap_subscribe_event,
+	.vidioc_unsubscribe_event = v4l2_event_unsubscribe,
+};
+
+static const struct v4l2_file_operations daqcap_fops = {
+	.owner = THIS_MODULE,
+	.open = v4l2_fh_open,
+	.release = vb2_fop_release,
+	.read = vb2_fop_read,
+	.poll = vb2_fop_poll,
+	.mmap = vb2_fop_mmap,
+	.unlocked_ioctl = video_ioctl2,
+};
+
+/* ---- Registration -------------------------------------------------------- */
+
+/**
+ * daqcap_chan_register() - set up a channel and register its video node
+ * @chan: the channel, with @chan->dev, @chan->index and @chan->regs set
+ *
+ * Return: 0, or a negative error code with nothing left registered
+ * (daqcap_chan_free() still frees the controls).
+ */
+int daqcap_chan_register(struct daqcap_chan *chan)
+{
+	struct daqcap_dev *dev = chan->dev;
+	struct video_device *vdev = &chan->vdev;
+	struct vb2_queue *q = &chan->queue;
+	int ret;
+
+	mutex_init(&chan->mutex);
+	spin_lock_init(&chan->lock);
+	INIT_LIST_HEAD(&chan->pending);
+	timer_setup(&chan->watchdog, daqcap_chan_watchdog, 0);
+
+	chan->timings = daqcap_default_timings;
+	chan->format.pixelformat = V4L2_PIX_FMT_YUYV;
+	chan->fmt = &daqcap_formats[0];
+	daqcap_chan_select_input(chan, chan->index % dev->num_inputs);
+
+	ret = daqcap_ctrls_init(chan);
+	if (ret)
+		return ret;
+
+	q->type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	q->io_modes = VB2_MMAP | VB2_USERPTR | VB2_DMABUF | VB2_READ;
+	q->drv_priv = chan;
+	q->buf_struct_size = sizeof(struct daqcap_buffer);
+	q->ops = &daqcap_vb2_ops;
+	q->mem_ops = &vb2_dma_sg_memops;
+	q->timestamp_flags = V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC |
+			     V4L2_BUF_FLAG_TSTAMP_SRC_EOF;
+	q->min_queued_buffers = 2;
+	q->lock = &chan->mutex;
+	q->dev = &dev->pdev->dev;
+	daqcap_vb2_set_max_buffers(q, DAQCAP_MAX_BUFFERS);
+	ret = vb2_queue_init(q);
+	if (ret)
+		return ret;
+
+	snprintf(vdev->name, sizeof(vdev->name), "daqcap-%s-ch%u",
+		 pci_name(dev->pdev), chan->index);
+	vdev->fops = &daqcap_fops;
+	vdev->ioctl_ops = &daqcap_ioctl_ops;
+	vdev->release = video_device_release_empty;
+	vdev->v4l2_dev = &dev->v4l2_dev;
+	vdev->lock = &chan->mutex;
+	vdev->queue = q;
+	vdev->ctrl_handler = &chan->ctrl_handler;
+	vdev->vfl_dir = VFL_DIR_RX;
+	vdev->device_caps = V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_STREAMING |
+			    V4L2_CAP_READWRITE;
+	video_set_drvdata(vdev, chan);
+
+	chan->pad.flags = MEDIA_PAD_FL_SINK;
+	ret = media_entity_pads_init(&vdev->entity, 1, &chan->pad);
+	if (ret)
+		return ret;
+
+	return video_register_device(vdev, VFL_TYPE_VIDEO, -1);
+}
+
+/**
+ * daqcap_chan_unregister() - unregister a channel's video node
+ * @chan: the channel
+ *
+ * Stops streaming and frees the queue's buffers if an application still
+ * holds the node; the node's file handles then only see -ENODEV.
+ */
+void daqcap_chan_unregister(struct daqcap_chan *chan)
+{
+	vb2_video_unregister_device(&chan->vdev);
+}
+
+/**
+ * daqcap_chan_free() - free what a channel keeps after unregistration
+ * @chan: the channel
+ *
+ * Called from the v4l2_device release, once no file handle is left.
+ */
+void daqcap_chan_free(struct daqcap_chan *chan)
+{
+	v4l2_ctrl_handler_free(&chan->ctrl_handler);
+	mutex_destroy(&chan->mutex);
+}
+
+/**
+ * daqcap_media_links_create() - link every input to every channel
+ * @dev: the card, its inputs' entities and video nodes registered
+ *
+ * The link from a channel's selected input is enabled; S_INPUT moves it.
+ *
+ * Return: 0, or a negative error code.
+ */
+int daqcap_media_links_create(struct daqcap_dev *dev)
+{
+	unsigned int c, i;
+	int ret;
+
+	for (c = 0; c < dev->num_channels; c++) {
+		struct daqcap_chan *chan = &dev->chans[c];
+
+		for (i = 0; i < dev->num_inputs; i++) {
+			ret = media_create_pad_link(&dev->inputs[i].entity, 0,
+						    &chan->vdev.entity, 0,
+						    i == chan->input ?
+						    MEDIA_LNK_FL_ENABLED : 0);
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
+/**
+ * daqcap_chan_log_status() - print a channel's state and counters
+ * @chan: the channel
+ */
+void daqcap_chan_log_status(struct daqcap_chan *chan)
+{
+	struct daqcap_chan_stats s;
+	const char *name = chan->vdev.name;
+	unsigned long flags;
+	u32 status;
+
+	spin_lock_irqsave(&chan->lock, flags);
+	s = chan->stats;
+	spin_unlock_irqrestore(&chan->lock, flags);
+	status = daqcap_ch_read(chan, DAQCAP_CH_STATUS);
+
+	v4l2_info(&chan->dev->v4l2_dev, "%s: input %u, %ux%u %.4s, %s%s%s\n",
+		  name, chan->input, chan->format.width, chan->format.height,
+		  (char *)&chan->format.pixelformat,
+		  status & DAQCAP_CH_STATUS_RUNNING ? "running" : "stopped",
+		  status & DAQCAP_CH_STATUS_HALTED ? ", halted" : "",
+		  status & DAQCAP_CH_STATUS_STARVED ? ", starved" : "");
+	v4l2_info(&chan->dev->v4l2_dev,
+		  "%s: card: frames %u, drops %u, error frames %u, chunks %u, sequence %u\n",
+		  name, daqcap_ch_read(chan, DAQCAP_CH_FRAMES),
+		  daqcap_ch_read(chan, DAQCAP_CH_DROPS),
+		  daqcap_ch_read(chan, DAQCAP_CH_ERROR_FRAMES),
+		  daqcap_ch_read(chan, DAQCAP_CH_CHUNKS),
+		  daqcap_ch_read(chan, DAQCAP_CH_SEQUENCE));
+	v4l2_info(&chan->dev->v4l2_dev,
+		  "%s: driver: frames %llu, error frames %llu, chunks %llu, irqs %llu, watchdog %llu\n",
+		  name, s.frames, s.error_frames, s.chunks, s.irqs,
+		  s.watchdog_completions);
+	v4l2_info(&chan->dev->v4l2_dev,
+		  "%s: errors: FIFO %llu, DMA %llu, descriptor %llu, bad completions %llu, duplicates %llu, stop resets %llu\n",
+		  name, s.fifo_overflows, s.dma_errors, s.desc_errors,
+		  s.bad_completions, s.dup_completions, s.stop_resets);
+}

@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * DAQCAP multi-channel PCIe video and data-acquisition card: driver state.
+ *
+ * One struct daqcap_dev per card owns the PCI resources, the v4l2_device
+ * and the media device; it embeds one struct daqcap_chan per DMA channel,
+ * each with its video node and vb2 queue. A queued vb2 buffer is a
+ * struct daqcap_buffer, which carries the buffer's descriptor table (built
+ * once per buffer memory) and the accounting of its frame's line chunks.
+ */
+#ifndef DAQCAP_H
+#define DAQCAP_H
+
+#include <linux/bitmap.h>
+#include <linux/io.h>
+#include <linux/pci.h>
+#include <linux/spinlock.h>
+#include <linux/timer.h>
+#include <linux/types.h>
+#include <media/media-device.h>
+#include <media/v4l2-ctrls.h>
+#include <media/v4l2-dev.h>
+#include <media/v4l2-device.h>
+#include <media/videobuf2-v4l2.h>
+
+#include "daqcap-regs.h"
+
+#define DAQCAP_DRV_NAME		"daqcap"
+
+/* Buffers per queue; a buffer's vb2 index is its cookie on the card. */
+#define DAQCAP_MAX_BUFFERS	32
+/* Descriptor ring entries: one CHAIN entry per queued buffer at most. */
+#define DAQCAP_DESC_RING_LOG2	6
+#define DAQCAP_DESC_RING_SIZE	(1u << DAQCAP_DESC_RING_LOG2)
+/* Chunks of a frame: DAQCAP_MAX_HEIGHT lines one line at a time. */
+#define DAQCAP_MAX_FRAME_CHUNKS	DAQCAP_MAX_HEIGHT
+
+/**
+ * struct daqcap_desc - a segment or CHAIN descriptor, as the card reads it
+ * @addr: bus address of the segment, or of the descriptor table (CHAIN)
+ * @len: segment length in bytes, or table entries (CHAIN)
+ * @flags: DAQCAP_DESC_FLAG_* bits
+ * @cookie: the buffer's vb2 index, in a buffer's first descriptor
+ */
+struct daqcap_desc {
+	__le64 addr;
+	__le32 len;
+	__le16 flags;
+	__le16 cookie;
+};
+
+/**
+ * struct daqcap_cpl - a chunk completion record, as the card writes it
+ * @ts_sof: card time of the frame's first line, ns
+ * @ts_end: card time of the chunk's last line, ns
+ * @sequence: hardware frame sequence
+ * @cookie: cookie of the buffer the chunk was written to
+ * @chunk: chunk index in the frame
+ * @first_line: first line of the chunk
+ * @lines: lines in the chunk
+ * @status: DAQCAP_CPL_STATUS_* bits; written last by the card
+ */
+struct daqcap_cpl {
+	__le64 ts_sof;
+	__le64 ts_end;
+	__le32 sequence;
+	__le16 cookie;
+	__le16 chunk;
+	__le16 first_line;
+	__le16 lines;
+	__le32 status;
+};
+
+/**
+ * struct daqcap_format - a pixel format the card can write
+ * @fourcc: V4L2 pixel format
+ * @hw_code: DAQCAP_FMT_* code for CH_FORMAT
+ * @bpp: bytes per pixel
+ * @yuv: a Y'CbCr format (limited range) rather than RGB or luma (full range)
+ */
+struct daqcap_format {
+	u32 fourcc;
+	u32 hw_code;
+	u8 bpp;
+	bool yuv;
+};
+
+/**
+ * struct daqcap_buffer - a vb2 buffer and its DMA state
+ * @vb: the vb2 buffer; first, as vb2 allocates this struct
+ * @list: entry in &daqcap_chan.pending while not yet given to the card
+ * @table: the buffer's segment descriptors, in coherent memory
+ * @table_dma: bus address of @table
+ * @table_size: bytes allocated for @table
+ * @nents: entries in @table
+ * @chunks_done: chunks of the frame that have landed
+ * @nchunks_done: bits set in @chunks_done
+ * @sequence: hardware sequence of the frame being written
+ * @errors: DAQCAP_CPL_STATUS_ERR_* bits seen in the frame's chunks
+ * @ts_end: card time of the frame's last line
+ *
+ * @table is written once, in buf_init, and only read by the card after.
+ * The frame accounting (@chunks_done to @ts_end) is protected by
+ * &daqcap_chan.lock.
+ */
+struct daqcap_buffer {
+	struct vb2_v4l2_buffer vb;
+	struct list_head list;
+	struct daqcap_desc *table;
+	dma_addr_t table_dma;
+	size_t table_size;
+	unsigned int nents;
+	DECLARE_BITMAP(chunks_done, DAQCAP_MAX_FRAME_CHUNKS);
+	unsigned int nchunks_done;
+	u32 sequence;
+	u32 errors;
+	u64 ts_end;
+};
+
+/**
+ * struct daqcap_chan_stats - what a channel counted since it was created
+ * @frames: buffers completed without error
+ * @error_frames: buffers completed with VB2_BUF_STATE_ERROR
+ * @chunks: chunk completions accounted
+ * @irqs: channel interrupts handled
+ * @bad_completions: completion records rejected (cookie, chunk or lines
+ *	out of range, or a sequence not matching the buffer's frame)
+ * @dup_completions: completion records for a chunk already accounted
+ * @watchdog_completions: completions found by the watchdog, not an IRQ
+ * @fifo_overflows: FIFO overflow interrupts
+ * @dma_errors: DMA error interrupts (the channel halted)
+ * @desc_errors: descriptor error interrupts (the channel halted)
+ * @drop_irqs: frame-dropped interrupts
+ * @source_changes: source change events sent
+ * @stop_resets: channel resets because DMA did not go idle on stop
+ */
+struct daqcap_chan_stats {
+	u64 frames;
+	u64 error_frames;
+	u64 chunks;
+	u64 irqs;
+	u64 bad_completions;
+	u64 dup_completions;
+	u64 watchdog_completions;
+	u64 fifo_overflows;
+	u64 dma_errors;
+	u64 desc_errors;
+	u64 drop_irqs;
+	u64 source_changes;
+	u64 stop_resets;
+};
+
+struct daqcap_dev;
+
+/**
+ * struct daqcap_chan - one DMA channel and its video node
+ * @dev: the card
+ * @index: channel number
+ * @regs: the channel's register block
+ * @irq: Linux IRQ number serving this channel
+ * @vdev: the video node
+ * @pad: the video node's sink pad
+ * @queue: the vb2 queue
+ * @mutex: serializes ioctls, file operations and vb2 (vdev.lock, queue.lock)
+ *	and protects @input, @timings, @format and @fmt
+ * @ctrl_handler: the node's controls
+ * @ctrl_pattern: V4L2_CID_TEST_PATTERN
+ * @ctrl_chunk_lines: V4L2_CID_DAQCAP_CHUNK_LINES, grabbed while streaming
+ * @ctrl_coalesce: V4L2_CID_DAQCAP_IRQ_COALESCE
+ * @ctrl_irq_chunks: V4L2_CID_DAQCAP_IRQ_CHUNKS
+ * @ctrl_irq_delay: V4L2_CID_DAQCAP_IRQ_DELAY_US
+ * @input: selected input
+ * @timings: DV timings the channel captures
+ * @format: current format
+ * @fmt: the card's description of @format.pixelformat
+ * @lock: protects everything below, against the IRQ handler
+ * @running: the card's channel is enabled and owns the buffers in @inflight
+ * @pending: buffers queued before streaming started
+ * @inflight: buffers given to the card, indexed by cookie
+ * @desc_ring: the descriptor ring (coherent), while streaming
+ * @desc_ring_dma: its bus address
+ * @desc_tail: next descriptor ring index to fill
+ * @cpl_ring: the completion ring (coherent), while streaming
+ * @cpl_ring_dma: its bus address
+ * @cpl_log2: log2 of @cpl_ring entries
+ * @cpl_head: next completion index to read
+ * @frame_width: frame width the card was started with
+ * @frame_height: frame height the card was started with
+ * @frame_chunk_lines: lines per chunk the card was started with
+ * @frame_chunks: chunks per frame the card was started with
+ * @ts_offset: CLOCK_MONOTONIC minus card time, ns
+ * @last_ts: last timestamp handed out, to keep them increasing
+ * @watchdog: drains completions whose interrupt never came
+ * @stats: counters
+ */
+struct daqcap_chan {
+	struct daqcap_dev *dev;
+	unsigned int index;
+	void __iomem *regs;
+	int irq;
+
+	struct video_device vdev;
+	struct media_pad pad;
+	struct vb2_queue queue;
+	struct mutex mutex;
+	struct v4l2_ctrl_handler ctrl_handler;
+	struct v4l2_ctrl *ctrl_pattern;
+	struct v4l2_ctrl *ctrl_chunk_lines;
+	struct v4l2_ctrl *ctrl_coalesce;
+	struct v4l2_ctrl *ctrl_irq_chunks;
+	struct v4l2_ctrl *ctrl_irq_delay;
+
+	unsigned int input;
+	struct v4l2_dv_timings timings;
+	struct v4l2_pix_format format;
+	const struct daqcap_format *fmt;
+
+	spinlock_t lock;
+	bool running;
+	struct list_head pending;
+	struct daqcap_buffer *inflight[DAQCAP_MAX_BUFFERS];
+	struct daqcap_desc *desc_ring;
+	dma_addr_t desc_ring_dma;
+	u32 desc_tail;
+	struct daqcap_cpl *cpl_ring;
+	dma_addr_t cpl_ring_dma;
+	unsigned int cpl_log2;
+	u32 cpl_head;
+	u32 frame_width;
+	u32 frame_height;
+	u32 frame_chunk_lines;
+	u32 frame_chunks;
+	s64 ts_offset;
+	u64 last_ts;
+	struct timer_list watchdog;
+	struct daqcap_chan_stats stats;
+};
+
+/**
+ * struct daqcap_input - one input of the card in the media graph
+ * @entity: the input's receiver entity
+ * @pad: its source pad
+ * @name: entity name
+ */
+struct daqcap_input {
+	struct media_entity entity;
+	struct media_pad pad;
+	char name[32];
+};
+
+/**
+ * struct daqcap_dev - one card
+ * @pdev: the PCI device
+ * @regs: BAR0
+ * @v4l2_dev: the card's v4l2_device; its release frees this struct
+ * @mdev: the card's media device
+ * @num_channels: DMA channels
+ * @num_inputs: inputs
+ * @nvecs: interrupt vectors allocated
+ * @msix: one vector per channel plus a global one
+ * @reg_lock: protects read-modify-write of the global IRQ_MASK register
+ * @irq_mask: shadow of IRQ_MASK, under @reg_lock
+ * @debugfs: the card's debugfs directory
+ * @inputs: the inputs' media entities
+ * @chans: the channels
+ */
+struct daqcap_dev {
+	struct pci_dev *pdev;
+	void __iomem *regs;
+	struct v4l2_device v4l2_dev;
+	struct media_device mdev;
+	unsigned int num_channels;
+	unsigned int num_inputs;
+	unsigned int nvecs;
+	bool msix;
+	spinlock_t reg_lock;
+	u32 irq_mask;
+	struct dentry *debugfs;
+	struct daqcap_input inputs[DAQCAP_MAX_INPUTS];
+	struct daqcap_chan chans[DAQCAP_MAX_CHANNELS];
+};
+
+static inline u32 daqcap_read(struct daqcap_dev *dev, u32 reg)
+{
+	return readl(dev->regs + reg);
+}
+
+static inline void daqcap_write(struct daqcap_dev *dev, u32 reg, u32 val)
+{
+	writel(val, dev->regs + reg);
+}
+
+static inline u32 daqcap_in_read(struct daqcap_dev *dev, unsigned int input,
+				 u32 reg)
+{
+	return readl(dev->regs + DAQCAP_INPUT_BASE(input) + reg);
+}
+
+static inline void daqcap_in_write(struct daqcap_dev *dev, unsigned int input,
+				   u32 reg, u32 val)
+{
+	writel(val, dev->regs + DAQCAP_INPUT_BASE(input) + reg);
+}
+
+static inline u32 daqcap_ch_read(struct daqcap_chan *chan, u32 reg)
+{
+	return readl(chan->regs + reg);
+}
+
+static inline void daqcap_ch_write(struct daqcap_chan *chan, u32 reg, u32 val)
+{
+	writel(val, chan->regs + reg);
+}
+
+static inline struct daqcap_buffer *to_daqcap_buffer(struct vb2_buffer *vb)
+{
+	return container_of(to_vb2_v4l2_buffer(vb), struct daqcap_buffer, vb);
+}
+
+/* daqcap-core.c */
+void daqcap_irq_mask_update(struct daqcap_dev *dev, u32 clear, u32 set);
+u64 daqcap_read_timestamp(struct daqcap_dev *dev);
+
+/* daqcap-dma.c */
+int daqcap_buf_table_build(struct daqcap_chan *chan, struct daqcap_buffer *buf);
+void daqcap_buf_table_free(struct daqcap_chan *chan, struct daqcap_buffer *buf);
+void daqcap_chan_link(struct daqcap_chan *chan, struct daqcap_buffer *buf);
+int daqcap_chan_hw_start(struct daqcap_chan *chan);
+void daqcap_chan_hw_stop(struct daqcap_chan *chan);
+unsigned int daqcap_chan_drain(struct daqcap_chan *chan);
+void daqcap_chan_watchdog(struct timer_list *t);
+
+/* daqcap-irq.c */
+irqreturn_t daqcap_chan_irq(int irq, void *data);
+irqreturn_t daqcap_global_irq(int irq, void *data);
+irqreturn_t daqcap_shared_irq(int irq, void *data);
+
+/* daqcap-video.c */
+extern const struct daqcap_format daqcap_formats[];
+int daqcap_chan_register(struct daqcap_chan *chan);
+void daqcap_chan_unregister(struct daqcap_chan *chan);
+void daqcap_chan_free(struct daqcap_chan *chan);
+int daqcap_input_query_timings(struct daqcap_dev *dev, unsigned int input,
+			       struct v4l2_dv_timings *timings);
+int daqcap_media_links_create(struct daqcap_dev *dev);
+void daqcap_chan_log_status(struct daqcap_chan *chan);
+
+/* daqcap-ctrls.c */
+int daqcap_ctrls_init(struct daqcap_chan *chan);
+void daqcap_ctrls_sync_input(struct daqcap_chan *chan);
+u32 daqcap_ctrls_coalesce(struct daqcap_chan *chan);
+
+/* daqcap-debugfs.c */
+void daqcap_debugfs_init(struct daqcap_dev *dev);
+void daqcap_debugfs_exit(struct daqcap_dev *dev);
+void daqcap_debugfs_root_init(void);
+void daqcap_debugfs_root_exit(void);
+
+#endif /* DAQCAP_H */
