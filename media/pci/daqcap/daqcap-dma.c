@@ -188,8 +188,7 @@ static void daqcap_chan_account(struct daqcap_chan *chan,
 
 	if (cookie >= DAQCAP_MAX_BUFFERS || !chan->inflight[cookie] ||
 	    chunk >= chan->frame_chunks ||
-	    (status & DAQCAP_CPL_STATUS_CHUNKS_MASK) >>
-		    DAQCAP_CPL_STATUS_CHUNKS_SHIFT != chan->frame_chunks)
+	    chan->frame_chunks != FIELD_GET(DAQCAP_CPL_STATUS_CHUNKS_MASK, status))
 		goto bad;
 	want_lines = min(chan->frame_chunk_lines,
 			 chan->frame_height - chunk * chan->frame_chunk_lines);
@@ -266,8 +265,11 @@ unsigned int daqcap_chan_drain(struct daqcap_chan *chan)
  * @t: the channel's watchdog timer
  *
  * Interrupts are edges; one that never arrives would leave finished frames
- * in the ring until the next one. The watchdog drains the ring a few times
- * a second while the channel runs, and counts what it found.
+ * in the ring until the next one. Every DAQCAP_WATCHDOG_MS the watchdog
+ * looks at a channel that took no interrupt since its last look and
+ * drains what the card posted meanwhile. Frames come many times per
+ * period, so an interrupt-less period means one went missing, not that a
+ * coalescing rule is still waiting.
  */
 void daqcap_chan_watchdog(struct timer_list *t)
 {
@@ -276,7 +278,10 @@ void daqcap_chan_watchdog(struct timer_list *t)
 
 	spin_lock_irqsave(&chan->lock, flags);
 	if (chan->running) {
-		chan->stats.watchdog_completions += daqcap_chan_drain(chan);
+		if (chan->stats.irqs == chan->watchdog_irqs)
+			chan->stats.watchdog_completions +=
+				daqcap_chan_drain(chan);
+		chan->watchdog_irqs = chan->stats.irqs;
 		mod_timer(&chan->watchdog,
 			  jiffies + msecs_to_jiffies(DAQCAP_WATCHDOG_MS));
 	}
@@ -373,6 +378,7 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan)
 	chan->frame_chunks = chunks;
 	chan->ts_offset = daqcap_chan_clock_offset(chan);
 	chan->last_ts = 0;
+	chan->watchdog_irqs = chan->stats.irqs;
 	chan->running = true;
 	spin_unlock_irqrestore(&chan->lock, flags);
 

@@ -11,6 +11,7 @@
 #ifndef DAQCAP_H
 #define DAQCAP_H
 
+#include <linux/bitfield.h>
 #include <linux/bitmap.h>
 #include <linux/io.h>
 #include <linux/pci.h>
@@ -31,7 +32,7 @@
 #define DAQCAP_MAX_BUFFERS	32
 /* Descriptor ring entries: one CHAIN entry per queued buffer at most. */
 #define DAQCAP_DESC_RING_LOG2	6
-#define DAQCAP_DESC_RING_SIZE	(1u << DAQCAP_DESC_RING_LOG2)
+#define DAQCAP_DESC_RING_SIZE	BIT(DAQCAP_DESC_RING_LOG2)
 /* Chunks of a frame: DAQCAP_MAX_HEIGHT lines one line at a time. */
 #define DAQCAP_MAX_FRAME_CHUNKS	DAQCAP_MAX_HEIGHT
 
@@ -191,6 +192,7 @@ struct daqcap_dev;
  * @ts_offset: CLOCK_MONOTONIC minus card time, ns
  * @last_ts: last timestamp handed out, to keep them increasing
  * @watchdog: drains completions whose interrupt never came
+ * @watchdog_irqs: @stats.irqs when the watchdog last looked
  * @stats: counters
  */
 struct daqcap_chan {
@@ -202,7 +204,7 @@ struct daqcap_chan {
 	struct video_device vdev;
 	struct media_pad pad;
 	struct vb2_queue queue;
-	struct mutex mutex;
+	struct mutex mutex; /* ioctls, vb2, and the format state below */
 	struct v4l2_ctrl_handler ctrl_handler;
 	struct v4l2_ctrl *ctrl_pattern;
 	struct v4l2_ctrl *ctrl_chunk_lines;
@@ -215,7 +217,7 @@ struct daqcap_chan {
 	struct v4l2_pix_format format;
 	const struct daqcap_format *fmt;
 
-	spinlock_t lock;
+	spinlock_t lock; /* the streaming state below, against the IRQ */
 	bool running;
 	struct list_head pending;
 	struct daqcap_buffer *inflight[DAQCAP_MAX_BUFFERS];
@@ -233,6 +235,7 @@ struct daqcap_chan {
 	s64 ts_offset;
 	u64 last_ts;
 	struct timer_list watchdog;
+	u64 watchdog_irqs;
 	struct daqcap_chan_stats stats;
 };
 
@@ -273,7 +276,7 @@ struct daqcap_dev {
 	unsigned int num_inputs;
 	unsigned int nvecs;
 	bool msix;
-	spinlock_t reg_lock;
+	spinlock_t reg_lock; /* IRQ_MASK and TIMESTAMP read-modify-writes */
 	u32 irq_mask;
 	struct dentry *debugfs;
 	struct daqcap_input inputs[DAQCAP_MAX_INPUTS];
