@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# daqcap: top-level Makefile.
+#
+# When Kbuild reads this file (KERNELRELEASE is set) it only names the
+# module's directory; everything else is the developer's entry point. Run
+# `make help` for the targets.
+
+ifneq ($(KERNELRELEASE),)
+include $(src)/Kbuild
+else
+
+TOP := $(CURDIR)
+SHELL := /bin/bash
+export DAQCAP_CACHE ?= $(HOME)/.cache/daqcap
+
+QEMU := $(DAQCAP_CACHE)/qemu/build/qemu-system-x86_64
+
+.DEFAULT_GOAL := help
+
+include pattern/pattern.mk
+
+.PHONY: help setup emulator kernels modules module vm test check tools clean
+
+help:
+	@echo "daqcap: V4L2 driver, emulated card and VM bench"
+	@echo
+	@echo "  make test       install what is missing, build everything, run every"
+	@echo "                  test suite; ends with 'N passed, N failed'"
+	@echo "  make emulator   build qemu-system-x86_64 with the DAQCAP card model"
+	@echo "                  from Debian's QEMU source (cached in \$$DAQCAP_CACHE)"
+	@echo "  make kernels    fetch the Debian 6.1 and 6.12 kernels for the VM bench"
+	@echo "  make modules    build the driver for both of them (build/kmod/)"
+	@echo "  make module     build the driver for the running kernel, or KDIR=..."
+	@echo "  make vm         open a shell in a VM with one emulated card"
+	@echo "                  (utils/daqcap-vm --help for more)"
+	@echo "  make tools      build the user-space tools into build/bin"
+	@echo "  make check      static checks: checkpatch --strict, kernel-doc, W=1 and"
+	@echo "                  sparse on both kernels, the datasheet/header contract,"
+	@echo "                  the pattern generator's lint"
+	@echo "  make setup      apt-install what the project needs"
+	@echo "  make clean      remove build/ (the QEMU and kernel caches stay)"
+	@echo
+	@echo "  DAQCAP_CACHE=$(DAQCAP_CACHE)"
+
+setup:
+	scripts/setup
+
+emulator:
+	emulator/build
+
+kernels:
+	scripts/fetch-kernel 6.1 >/dev/null
+	scripts/fetch-kernel 6.12 >/dev/null
+
+modules: kernels
+	scripts/build-module "$$(scripts/fetch-kernel 6.1)" >/dev/null
+	scripts/build-module "$$(scripts/fetch-kernel 6.12)" >/dev/null
+
+module:
+	scripts/setup driver
+	$(MAKE) -C $(or $(KDIR),/lib/modules/$(shell uname -r)/build) M=$(TOP) modules
+
+vm: emulator modules
+	utils/daqcap-vm
+
+tools: pattern-all
+
+check:
+	scripts/check-contract
+	scripts/check-driver
+	$(MAKE) --no-print-directory pattern-lint
+
+test:
+	scripts/setup
+	emulator/build
+	$(MAKE) --no-print-directory modules tools
+	tests/run
+
+clean:
+	rm -rf build
+
+endif
