@@ -86,19 +86,17 @@ static int daqcap_identify(struct daqcap_dev *dev)
 	if ((formats & DAQCAP_FORMATS_ALL) != DAQCAP_FORMATS_ALL)
 		return dev_err_probe(d, -ENODEV,
 				     "card lacks formats: 0x%08x\n", formats);
-	dev->num_channels = (cap & DAQCAP_CAP_CHANNELS_MASK) >>
-			    DAQCAP_CAP_CHANNELS_SHIFT;
-	dev->num_inputs = (cap & DAQCAP_CAP_INPUTS_MASK) >>
-			  DAQCAP_CAP_INPUTS_SHIFT;
+	dev->num_channels = FIELD_GET(DAQCAP_CAP_CHANNELS_MASK, cap);
+	dev->num_inputs = FIELD_GET(DAQCAP_CAP_INPUTS_MASK, cap);
 	if (!dev->num_channels || dev->num_channels > DAQCAP_MAX_CHANNELS ||
 	    !dev->num_inputs || dev->num_inputs > DAQCAP_MAX_INPUTS ||
-	    (cap & DAQCAP_CAP_MAX_CHUNK_MASK) >> DAQCAP_CAP_MAX_CHUNK_SHIFT <
+	    FIELD_GET(DAQCAP_CAP_MAX_CHUNK_MASK, cap) <
 	    DAQCAP_MAX_CHUNK_LINES)
 		return dev_err_probe(d, -ENODEV, "bad capabilities 0x%08x\n",
 				     cap);
 	dev_info(d, "DAQCAP contract %u.%u, %u channels, %u inputs\n",
-		 version >> DAQCAP_VERSION_MAJOR_SHIFT,
-		 version & DAQCAP_VERSION_MINOR_MASK, dev->num_channels,
+		 FIELD_GET(DAQCAP_VERSION_MAJOR_MASK, version),
+		 FIELD_GET(DAQCAP_VERSION_MINOR_MASK, version), dev->num_channels,
 		 dev->num_inputs);
 	return 0;
 }

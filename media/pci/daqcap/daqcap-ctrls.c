@@ -37,9 +37,9 @@ static struct daqcap_chan *ctrl_to_chan(struct v4l2_ctrl *ctrl)
  */
 u32 daqcap_ctrls_coalesce(struct daqcap_chan *chan)
 {
-	return chan->ctrl_coalesce->val << DAQCAP_COALESCE_MODE_SHIFT |
-	       chan->ctrl_irq_chunks->val << DAQCAP_COALESCE_COUNT_SHIFT |
-	       chan->ctrl_irq_delay->val << DAQCAP_COALESCE_DELAY_SHIFT;
+	return FIELD_PREP(DAQCAP_COALESCE_MODE_MASK, chan->ctrl_coalesce->val) |
+	       FIELD_PREP(DAQCAP_COALESCE_COUNT_MASK, chan->ctrl_irq_chunks->val) |
+	       FIELD_PREP(DAQCAP_COALESCE_DELAY_MASK, chan->ctrl_irq_delay->val);
 }
 
 static int daqcap_g_volatile_ctrl(struct v4l2_ctrl *ctrl)

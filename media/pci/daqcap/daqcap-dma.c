@@ -311,7 +311,7 @@ static s64 daqcap_chan_clock_offset(struct daqcap_chan *chan)
 static u32 daqcap_chan_ctrl(struct daqcap_chan *chan, bool enable)
 {
 	return (enable ? DAQCAP_CH_CTRL_ENABLE : 0) |
-	       chan->input << DAQCAP_CH_CTRL_INPUT_SHIFT;
+	       FIELD_PREP(DAQCAP_CH_CTRL_INPUT_MASK, chan->input);
 }
 
 /**
@@ -354,8 +354,8 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan)
 	daqcap_ch_write(chan, DAQCAP_CH_CTRL, daqcap_chan_ctrl(chan, false));
 	daqcap_ch_write(chan, DAQCAP_CH_FORMAT, chan->fmt->hw_code);
 	daqcap_ch_write(chan, DAQCAP_CH_SIZE,
-			chan->format.width << DAQCAP_SIZE_WIDTH_SHIFT |
-			height << DAQCAP_SIZE_HEIGHT_SHIFT);
+			FIELD_PREP(DAQCAP_SIZE_WIDTH_MASK, chan->format.width) |
+			FIELD_PREP(DAQCAP_SIZE_HEIGHT_MASK, height));
 	daqcap_ch_write(chan, DAQCAP_CH_STRIDE, chan->format.bytesperline);
 	daqcap_ch_write(chan, DAQCAP_CH_CHUNK_LINES, chunk_lines);
 	daqcap_ch_write(chan, DAQCAP_CH_IRQ_COALESCE, daqcap_ctrls_coalesce(chan));

@@ -82,16 +82,14 @@ int daqcap_input_query_timings(struct daqcap_dev *dev, unsigned int input,
 
 	memset(timings, 0, sizeof(*timings));
 	timings->type = V4L2_DV_BT_656_1120;
-	bt->width = (active & DAQCAP_SIZE_WIDTH_MASK) >> DAQCAP_SIZE_WIDTH_SHIFT;
-	bt->height = (active & DAQCAP_SIZE_HEIGHT_MASK) >> DAQCAP_SIZE_HEIGHT_SHIFT;
-	htotal = (total & DAQCAP_SIZE_WIDTH_MASK) >> DAQCAP_SIZE_WIDTH_SHIFT;
-	vtotal = (total & DAQCAP_SIZE_HEIGHT_MASK) >> DAQCAP_SIZE_HEIGHT_SHIFT;
-	bt->hfrontporch = (hsync & DAQCAP_SYNC_FRONT_PORCH_MASK) >>
-			  DAQCAP_SYNC_FRONT_PORCH_SHIFT;
-	bt->hsync = (hsync & DAQCAP_SYNC_WIDTH_MASK) >> DAQCAP_SYNC_WIDTH_SHIFT;
-	bt->vfrontporch = (vsync & DAQCAP_SYNC_FRONT_PORCH_MASK) >>
-			  DAQCAP_SYNC_FRONT_PORCH_SHIFT;
-	bt->vsync = (vsync & DAQCAP_SYNC_WIDTH_MASK) >> DAQCAP_SYNC_WIDTH_SHIFT;
+	bt->width = FIELD_GET(DAQCAP_SIZE_WIDTH_MASK, active);
+	bt->height = FIELD_GET(DAQCAP_SIZE_HEIGHT_MASK, active);
+	htotal = FIELD_GET(DAQCAP_SIZE_WIDTH_MASK, total);
+	vtotal = FIELD_GET(DAQCAP_SIZE_HEIGHT_MASK, total);
+	bt->hfrontporch = FIELD_GET(DAQCAP_SYNC_FRONT_PORCH_MASK, hsync);
+	bt->hsync = FIELD_GET(DAQCAP_SYNC_WIDTH_MASK, hsync);
+	bt->vfrontporch = FIELD_GET(DAQCAP_SYNC_FRONT_PORCH_MASK, vsync);
+	bt->vsync = FIELD_GET(DAQCAP_SYNC_WIDTH_MASK, vsync);
 	/* The card reports totals; an impossible blanking is out of range. */
 	if (htotal < bt->width + bt->hfrontporch + bt->hsync ||
 	    vtotal < bt->height + bt->vfrontporch + bt->vsync)
