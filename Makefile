@@ -20,7 +20,8 @@ QEMU := $(DAQCAP_CACHE)/qemu/build/qemu-system-x86_64
 
 include pattern/pattern.mk
 
-.PHONY: help setup emulator kernels modules module vm test check tools clean
+.PHONY: help setup emulator kernels modules module install dkms-check vm \
+	test check tools clean
 
 help:
 	@echo "daqcap: V4L2 driver, emulated card and VM bench"
@@ -32,6 +33,9 @@ help:
 	@echo "  make kernels    fetch the Debian 6.1 and 6.12 kernels for the VM bench"
 	@echo "  make modules    build the driver for both of them (build/kmod/)"
 	@echo "  make module     build the driver for the running kernel, or KDIR=..."
+	@echo "  make install    (as root) install it, with a udev rule for stable"
+	@echo "                  names /dev/daqcap/<pci address>/chN"
+	@echo "  make dkms-check build the module with DKMS for both Debian kernels"
 	@echo "  make vm         open a shell in a VM with one emulated card"
 	@echo "                  (utils/daqcap-vm --help for more)"
 	@echo "  make tools      build the user-space tools into build/bin"
@@ -61,6 +65,12 @@ module:
 	scripts/setup driver
 	$(MAKE) -C $(or $(KDIR),/lib/modules/$(shell uname -r)/build) M=$(TOP) modules
 
+install:
+	scripts/install-module
+
+dkms-check:
+	scripts/dkms-check
+
 vm: emulator modules
 	utils/daqcap-vm
 
@@ -69,6 +79,7 @@ tools: pattern-all
 check:
 	scripts/check-contract
 	scripts/check-driver
+	scripts/check-docs
 	$(MAKE) --no-print-directory pattern-lint
 
 test:

@@ -34,7 +34,8 @@ enum daqcap_irq_coalesce {
 
 /*
  * Longest time, in microseconds, a completion may wait for its interrupt;
- * 0 (default) for no limit. Bounds the latency of every coalescing mode.
+ * 0 (default) for no limit. Bounds the latency of every coalescing mode;
+ * in DAQCAP_IRQ_COALESCE_DELAY mode, 0 interrupts on every chunk.
  */
 #define V4L2_CID_DAQCAP_IRQ_DELAY_US		(V4L2_CID_USER_DAQCAP_BASE + 3)
 

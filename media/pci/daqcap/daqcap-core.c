@@ -5,8 +5,9 @@
  * Probe identifies and resets the card, sets up its interrupts (MSI-X with
  * a vector per channel, else MSI, else INTx), registers a video node per
  * DMA channel under one v4l2_device and a media device whose graph links
- * the card's inputs to its channels. Remove undoes it in exactly the
- * reverse order.
+ * the card's inputs to its channels. Remove undoes it step by step in the
+ * reverse order; unregistering the media device takes the inputs' entities
+ * and the links with it.
  *
  * Lifetime: struct daqcap_dev lives until the last file handle on any of
  * the card's nodes is closed. Remove unregisters the nodes (stopping any
@@ -122,8 +123,12 @@ static int daqcap_irqs_request(struct daqcap_dev *dev)
 		types = PCI_IRQ_MSI;
 	else if (!strcmp(irq_mode, "intx"))
 		types = PCI_IRQ_INTX;
-	else
+	else if (!strcmp(irq_mode, "auto"))
 		types = PCI_IRQ_ALL_TYPES;
+	else
+		return dev_err_probe(&pdev->dev, -EINVAL,
+				     "irq_mode=%s: want auto, msix, msi or intx\n",
+				     irq_mode);
 
 	/* A vector per channel and one for global events, or just one. */
 	ret = -ENOSPC;

@@ -83,8 +83,9 @@ static irqreturn_t daqcap_chan_service(struct daqcap_chan *chan)
  */
 static void daqcap_input_service(struct daqcap_dev *dev, unsigned int input)
 {
-	static const struct v4l2_event ev = {
+	const struct v4l2_event ev = {
 		.type = V4L2_EVENT_SOURCE_CHANGE,
+		.id = input,
 		.u.src_change.changes = V4L2_EVENT_SRC_CH_RESOLUTION,
 	};
 	struct v4l2_dv_timings detected;

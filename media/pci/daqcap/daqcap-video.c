@@ -5,8 +5,10 @@
  * Every DMA channel is a capture node. A channel selects one of the card's
  * inputs (S_INPUT); the frame size is the size of the channel's DV timings,
  * which follow the input's detected timings when the input is selected and
- * can be set to any timings the card supports no larger than the source.
- * The pixel format and a stride of at least one line are the user's.
+ * can be set to any timings the card supports. The card captures the
+ * top-left window of the source; frames larger than the source come back
+ * flagged in error. The pixel format and a stride of at least one line
+ * are the user's.
  */
 
 #include <linux/math.h>
@@ -371,7 +373,7 @@ static int daqcap_enum_input(struct file *file, void *priv,
 	inp->capabilities = V4L2_IN_CAP_DV_TIMINGS;
 	status = daqcap_in_read(dev, inp->index, DAQCAP_IN_STATUS);
 	inp->status = 0;
-	if (!(status & DAQCAP_IN_STATUS_POWER))
+	if (status == U32_MAX || !(status & DAQCAP_IN_STATUS_POWER))
 		inp->status |= V4L2_IN_ST_NO_POWER | V4L2_IN_ST_NO_SIGNAL;
 	else if (!(status & DAQCAP_IN_STATUS_LOCKED))
 		inp->status |= V4L2_IN_ST_NO_SIGNAL | V4L2_IN_ST_NO_SYNC;
@@ -395,6 +397,7 @@ static void daqcap_media_links_update(struct daqcap_chan *chan)
 	if (!media_devnode_is_registered(dev->mdev.devnode))
 		return;
 	mutex_lock(&dev->mdev.graph_mutex);
+	chan->links_updating = true;
 	list_for_each_entry(link, &chan->vdev.entity.links, list) {
 		bool on;
 
@@ -405,6 +408,7 @@ static void daqcap_media_links_update(struct daqcap_chan *chan)
 		on = link->source->entity == &dev->inputs[chan->input].entity;
 		__media_entity_setup_link(link, on ? MEDIA_LNK_FL_ENABLED : 0);
 	}
+	chan->links_updating = false;
 	mutex_unlock(&dev->mdev.graph_mutex);
 }
 
@@ -553,6 +557,24 @@ static const struct v4l2_file_operations daqcap_fops = {
 	.unlocked_ioctl = video_ioctl2,
 };
 
+/*
+ * The links show what S_INPUT chose; they are not a second way to choose
+ * it. Only daqcap_media_links_update() may change them.
+ */
+static int daqcap_link_setup(struct media_entity *entity,
+			     const struct media_pad *local,
+			     const struct media_pad *remote, u32 flags)
+{
+	struct video_device *vdev = media_entity_to_video_device(entity);
+	struct daqcap_chan *chan = container_of(vdev, struct daqcap_chan, vdev);
+
+	return chan->links_updating ? 0 : -EBUSY;
+}
+
+static const struct media_entity_operations daqcap_entity_ops = {
+	.link_setup = daqcap_link_setup,
+};
+
 /* ---- Registration -------------------------------------------------------- */
 
 /**
@@ -613,6 +635,7 @@ int daqcap_chan_register(struct daqcap_chan *chan)
 			    V4L2_CAP_READWRITE;
 	video_set_drvdata(vdev, chan);
 
+	vdev->entity.ops = &daqcap_entity_ops;
 	chan->pad.flags = MEDIA_PAD_FL_SINK;
 	ret = media_entity_pads_init(&vdev->entity, 1, &chan->pad);
 	if (ret)

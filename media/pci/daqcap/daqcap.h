@@ -193,6 +193,7 @@ struct daqcap_dev;
  * @last_ts: last timestamp handed out, to keep them increasing
  * @watchdog: drains completions whose interrupt never came
  * @watchdog_irqs: @stats.irqs when the watchdog last looked
+ * @links_updating: daqcap_media_links_update() is changing the media links
  * @stats: counters
  */
 struct daqcap_chan {
@@ -236,6 +237,7 @@ struct daqcap_chan {
 	u64 last_ts;
 	struct timer_list watchdog;
 	u64 watchdog_irqs;
+	bool links_updating;
 	struct daqcap_chan_stats stats;
 };
 
@@ -262,6 +264,7 @@ struct daqcap_input {
  * @nvecs: interrupt vectors allocated
  * @msix: one vector per channel plus a global one
  * @reg_lock: protects read-modify-write of the global IRQ_MASK register
+ *	and the latched read of the TIMESTAMP_LO/HI pair
  * @irq_mask: shadow of IRQ_MASK, under @reg_lock
  * @debugfs: the card's debugfs directory
  * @inputs: the inputs' media entities
