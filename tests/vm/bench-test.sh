@@ -4,7 +4,8 @@
 # Check the VM bench itself (utils/daqcap-vm): boots both guest kernels,
 # exit status passing, stdout/stderr, the working directory, the guest
 # environment, cards on lspci, --iommu, module loading, --rw, --timeout,
-# boot failures, QMP ids and hot-unplug, and the interactive shell on a pty.
+# boot failures, binary output, QMP ids and hot-unplug, --guest-qmp, and the
+# interactive shell on a pty.
 # Prints TAP ("ok N - ...", "not ok N - ...") and exits nonzero if a check
 # failed. Checks that need the daqcap device in QEMU are skipped (# SKIP)
 # while the QEMU build lacks it.
@@ -178,7 +179,12 @@ else
 fi
 
 bench --kernel "$k" --cards 0 -- /nonexistent/command
-check "$k: a missing command gives status 127" [ $rc = 127 ]
+if [ $rc = 127 ]; then
+	ok "$k: a missing command gives status 127"
+else
+	notok "$k: a missing command gives status 127"
+	show
+fi
 
 # ---- output -------------------------------------------------------------------
 
@@ -196,7 +202,7 @@ fi
 t0=$(date +%s)
 set +o pipefail
 first=$("$vm" "${vmopts[@]}" --kernel "$k" --cards 0 --no-module --timeout 120 -- \
-	sh -c 'seq 1 1000000' 2>"$tmp/err" </dev/null | head -n 1)
+	sh -c 'seq 1 200000' 2>"$tmp/err" </dev/null | head -n 1)
 set -o pipefail
 if [ "$first" = 1 ] && [ $(($(date +%s) - t0)) -lt 110 ]; then
 	ok "$k: a reader that stops early (| head) does not stall the guest"
@@ -269,6 +275,28 @@ EOF
 else
 	skip "$k: --qmp and device ids" "QEMU has no daqcap device yet"
 	skip "$k: device_del over QMP" "QEMU has no daqcap device yet"
+fi
+
+# ---- QMP from inside the guest (--guest-qmp) -----------------------------------
+
+gq='import os, json
+f = os.fdopen(os.open(os.environ["DAQCAP_QMP"], os.O_RDWR), "r+b", buffering=0)
+def msg():
+    b = b""
+    while not b.endswith(b"\n"):
+        b += f.read(1)
+    return json.loads(b)
+msg()
+f.write(b"{\"execute\": \"qmp_capabilities\"}\n")
+msg()
+f.write(b"{\"execute\": \"qom-list\", \"arguments\": {\"path\": \"/machine/peripheral\"}}\n")
+print(" ".join(sorted(p["name"] for p in msg()["return"])))'
+bench --kernel "$k" --cards "$cards" --guest-qmp -- python3 -c "$gq"
+if [ $rc = 0 ] && grep -q 'gqmp-bus' "$tmp/out" && { [ $cards = 0 ] || grep -qw daqcap0 "$tmp/out"; }; then
+	ok "$k: --guest-qmp gives the guest a working QMP monitor (DAQCAP_QMP)"
+else
+	notok "$k: --guest-qmp gives the guest a working QMP monitor (DAQCAP_QMP)"
+	show
 fi
 
 # ---- interactive shell on a pty -----------------------------------------------
