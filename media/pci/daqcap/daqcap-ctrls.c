@@ -49,6 +49,11 @@ static int daqcap_g_volatile_ctrl(struct v4l2_ctrl *ctrl)
 	unsigned int i;
 
 	switch (ctrl->id) {
+	case V4L2_CID_TEST_PATTERN:
+		ctrl->val = daqcap_in_read(dev, chan->input, DAQCAP_IN_PATTERN);
+		if (ctrl->val >= DAQCAP_PATTERN_COUNT)
+			ctrl->val = DAQCAP_PATTERN_BARS;
+		return 0;
 	case V4L2_CID_DV_RX_POWER_PRESENT:
 		ctrl->val = 0;
 		for (i = 0; i < dev->num_inputs; i++)
@@ -151,6 +156,14 @@ int daqcap_ctrls_init(struct daqcap_chan *chan)
 					     DAQCAP_PATTERN_COUNT - 1, 0,
 					     DAQCAP_PATTERN_BARS,
 					     daqcap_pattern_menu);
+	/*
+	 * The pattern is the input's, shared by every channel that captures
+	 * it: read it from the card, and always write it, so that a channel's
+	 * control never shows or keeps a value another channel replaced.
+	 */
+	if (chan->ctrl_pattern)
+		chan->ctrl_pattern->flags |= V4L2_CTRL_FLAG_VOLATILE |
+					     V4L2_CTRL_FLAG_EXECUTE_ON_WRITE;
 	power = v4l2_ctrl_new_std(hdl, &daqcap_ctrl_ops,
 				  V4L2_CID_DV_RX_POWER_PRESENT, 0,
 				  BIT(chan->dev->num_inputs) - 1, 0, 0);
@@ -164,23 +177,5 @@ int daqcap_ctrls_init(struct daqcap_chan *chan)
 		v4l2_ctrl_new_custom(hdl, &daqcap_ctrl_irq_chunks, NULL);
 	chan->ctrl_irq_delay =
 		v4l2_ctrl_new_custom(hdl, &daqcap_ctrl_irq_delay, NULL);
-	if (hdl->error)
-		return hdl->error;
-	daqcap_ctrls_sync_input(chan);
-	return 0;
-}
-
-/**
- * daqcap_ctrls_sync_input() - show the selected input's test pattern
- * @chan: the channel; not holding its control handler's lock
- *
- * The pattern is the input's: after S_INPUT the control takes the value
- * the new input has rather than imposing the old one on it.
- */
-void daqcap_ctrls_sync_input(struct daqcap_chan *chan)
-{
-	u32 pattern = daqcap_in_read(chan->dev, chan->input, DAQCAP_IN_PATTERN);
-
-	if (pattern < DAQCAP_PATTERN_COUNT)
-		v4l2_ctrl_s_ctrl(chan->ctrl_pattern, pattern);
+	return hdl->error;
 }

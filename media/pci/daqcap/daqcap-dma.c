@@ -318,8 +318,8 @@ static u32 daqcap_chan_ctrl(struct daqcap_chan *chan, bool enable)
  * daqcap_chan_hw_start() - program and enable the channel
  * @chan: the channel, its format and controls set, with @chan->mutex held
  *
- * Allocates the rings, programs the card, enables the channel and hands it
- * every buffer queued so far.
+ * Allocates the rings, programs the card, hands it every buffer queued so
+ * far and enables the channel.
  *
  * Return: 0, or a negative error code with nothing left allocated or
  * enabled.
@@ -380,6 +380,16 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan)
 	chan->last_ts = 0;
 	chan->watchdog_irqs = chan->stats.irqs;
 	chan->running = true;
+
+	/*
+	 * The buffers queued so far go into the ring before the channel is
+	 * enabled (which leaves DESC_TAIL alone), so that the first start of
+	 * frame already finds them.
+	 */
+	list_for_each_entry_safe(buf, tmp, &chan->pending, list) {
+		list_del(&buf->list);
+		daqcap_chan_link(chan, buf);
+	}
 	spin_unlock_irqrestore(&chan->lock, flags);
 
 	daqcap_irq_mask_update(chan->dev, 0, DAQCAP_IRQ_CHANNEL(chan->index));
@@ -390,13 +400,6 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan)
 		daqcap_chan_hw_stop(chan);
 		return -EIO;
 	}
-
-	spin_lock_irqsave(&chan->lock, flags);
-	list_for_each_entry_safe(buf, tmp, &chan->pending, list) {
-		list_del(&buf->list);
-		daqcap_chan_link(chan, buf);
-	}
-	spin_unlock_irqrestore(&chan->lock, flags);
 
 	mod_timer(&chan->watchdog, jiffies + msecs_to_jiffies(DAQCAP_WATCHDOG_MS));
 	return 0;

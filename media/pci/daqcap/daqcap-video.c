@@ -437,7 +437,6 @@ static int daqcap_s_input(struct file *file, void *priv, unsigned int i)
 		return -EBUSY;
 	daqcap_chan_select_input(chan, i);
 	daqcap_media_links_update(chan);
-	daqcap_ctrls_sync_input(chan);
 	return 0;
 }
 

@@ -353,7 +353,6 @@ void daqcap_chan_log_status(struct daqcap_chan *chan);
 
 /* daqcap-ctrls.c */
 int daqcap_ctrls_init(struct daqcap_chan *chan);
-void daqcap_ctrls_sync_input(struct daqcap_chan *chan);
 u32 daqcap_ctrls_coalesce(struct daqcap_chan *chan);
 
 /* daqcap-debugfs.c */
