@@ -16,29 +16,36 @@ export DAQCAP_CACHE ?= $(HOME)/.cache/daqcap
 
 QEMU := $(DAQCAP_CACHE)/qemu/build/qemu-system-x86_64
 
-.DEFAULT_GOAL := help
+# `make && sudo make install` is the real-hardware path: build for the
+# running kernel (or KDIR=...), then install.
+.DEFAULT_GOAL := module
 
 include pattern/pattern.mk
+include utils/utils.mk
+include gst-examples/gst-examples.mk
 
 .PHONY: help setup emulator kernels modules module install dkms-check vm \
-	test check tools clean
+	demo test check tools clean
 
 help:
 	@echo "daqcap: V4L2 driver, emulated card and VM bench"
 	@echo
+	@echo "  make demo       boot the emulated card, capture from every channel, and"
+	@echo "                  leave pictures and figures in out/demo/"
 	@echo "  make test       install what is missing, build everything, run every"
 	@echo "                  test suite; ends with 'N passed, N failed'"
 	@echo "  make emulator   build qemu-system-x86_64 with the DAQCAP card model"
 	@echo "                  from Debian's QEMU source (cached in \$$DAQCAP_CACHE)"
 	@echo "  make kernels    fetch the Debian 6.1 and 6.12 kernels for the VM bench"
 	@echo "  make modules    build the driver for both of them (build/kmod/)"
-	@echo "  make module     build the driver for the running kernel, or KDIR=..."
+	@echo "  make, make module  build the driver for the running kernel, or KDIR=..."
 	@echo "  make install    (as root) install it, with a udev rule for stable"
 	@echo "                  names /dev/daqcap/<pci address>/chN"
 	@echo "  make dkms-check build the module with DKMS for both Debian kernels"
 	@echo "  make vm         open a shell in a VM with one emulated card"
 	@echo "                  (utils/daqcap-vm --help for more)"
-	@echo "  make tools      build the user-space tools into build/bin"
+	@echo "  make tools      build the user-space tools (daqcap-verify, daqcap-info,"
+	@echo "                  daqcap-pattern, the GStreamer example) into build/bin"
 	@echo "  make check      static checks: checkpatch --strict, kernel-doc, W=1 and"
 	@echo "                  sparse on both kernels, the datasheet/header contract,"
 	@echo "                  the pattern generator's lint"
@@ -74,13 +81,19 @@ dkms-check:
 vm: emulator modules
 	utils/daqcap-vm
 
-tools: pattern-all
+demo:
+	scripts/setup
+	emulator/build
+	$(MAKE) --no-print-directory modules tools
+	scripts/demo
+
+tools: pattern-all utils-all gst-examples-all
 
 check:
 	scripts/check-contract
 	scripts/check-driver
 	scripts/check-docs
-	$(MAKE) --no-print-directory pattern-lint
+	$(MAKE) --no-print-directory pattern-lint utils-lint
 
 test:
 	scripts/setup
