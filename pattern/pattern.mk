@@ -86,10 +86,11 @@ $(PATTERN_OBJ): $(PATTERN_DEPS) $(_pattern_mk)
 	@mkdir -p $(@D)
 	$(CC) $(PATTERN_LIB_WARN) $(PATTERN_CFLAGS) $(PATTERN_INC) -c -o $@ $<
 
-$(PATTERN_TOOL): $(_pt)utils/src/daqcap-pattern.c $(PATTERN_OBJ)
+$(PATTERN_TOOL): $(_pt)utils/src/daqcap-pattern.c \
+		$(_pt)utils/src/daqcap-tool.h $(PATTERN_OBJ)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(PATTERN_WARN) $(PATTERN_CFLAGS) $(PATTERN_INC) \
-		-o $@ $^ $(PATTERN_LDFLAGS)
+		-o $@ $(filter-out %.h,$^) $(PATTERN_LDFLAGS)
 
 # Sanitizers instrument the generator too, so both sources are compiled here.
 $(PATTERN_TEST): $(_pt)tests/pattern/test-pattern.c $(PATTERN_DEPS) \

@@ -54,6 +54,7 @@ RST2MAN ?= $(shell command -v rst2man 2>/dev/null || command -v rst2man.py 2>/de
 UTILS_INC := -I$(_ut)media/pci/daqcap -I$(_ut)pattern
 UTILS_WARN := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wundef -Wwrite-strings -Wformat=2 -Werror
+UTILS_TOOL_H := $(_ut)utils/src/daqcap-tool.h
 UTILS_PATTERN_DEPS := $(_ut)pattern/daqcap-pattern.c \
 	$(_ut)pattern/daqcap-pattern.h $(_ut)media/pci/daqcap/daqcap-regs.h
 
@@ -79,12 +80,12 @@ $(UTILS_PATTERN_OBJ): $(UTILS_PATTERN_DEPS) $(_utils_mk)
 	$(CC) $(UTILS_WARN) $(UTILS_CFLAGS) $(UTILS_INC) -c -o $@ $<
 
 $(UTILS_VERIFY): $(_ut)utils/src/daqcap-verify.c $(UTILS_PATTERN_OBJ) \
-		$(_utils_mk)
+		$(UTILS_TOOL_H) $(_utils_mk)
 	@mkdir -p $(@D)
 	$(CC) $(UTILS_WARN) $(UTILS_CFLAGS) $(UTILS_INC) -o $@ $< \
 		$(UTILS_PATTERN_OBJ) $(UTILS_LDFLAGS)
 
-$(UTILS_INFO): $(_ut)utils/src/daqcap-info.c \
+$(UTILS_INFO): $(_ut)utils/src/daqcap-info.c $(UTILS_TOOL_H) \
 		$(_ut)media/pci/daqcap/daqcap-regs.h $(_utils_mk)
 	@mkdir -p $(@D)
 	$(CC) $(UTILS_WARN) $(UTILS_CFLAGS) $(UTILS_INC) -o $@ $< \
@@ -92,8 +93,8 @@ $(UTILS_INFO): $(_ut)utils/src/daqcap-info.c \
 
 # The unit test includes daqcap-verify.c; sanitizers cover both sources.
 $(UTILS_TEST): $(_ut)tests/utils/test-verify.c \
-		$(_ut)utils/src/daqcap-verify.c $(UTILS_PATTERN_DEPS) \
-		$(_utils_mk)
+		$(_ut)utils/src/daqcap-verify.c $(UTILS_TOOL_H) \
+		$(UTILS_PATTERN_DEPS) $(_utils_mk)
 	@mkdir -p $(@D)
 	$(CC) $(UTILS_WARN) $(UTILS_SAN_FLAGS) $(UTILS_INC) \
 		-I$(_ut)utils/src -o $@ $< $(_ut)pattern/daqcap-pattern.c \

@@ -35,6 +35,8 @@
 #define EXIT_NONE	1	/* no daqcap card found */
 #define EXIT_USAGE	2	/* bad arguments, no such device */
 
+#include "daqcap-tool.h"
+
 #define MAX_NODES	256
 #define MAX_CTRLS	32
 #define MAX_COUNTERS	32
@@ -143,44 +145,6 @@ static void usage(FILE *fp)
 "\n"
 "Exit status: 0 if a daqcap card was found, 1 if none was, 2 on bad usage or\n"
 "if DEV does not exist or is not a daqcap node.\n", fp);
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(PROG ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry '" PROG " --help' for more information.\n", stderr);
-	exit(EXIT_USAGE);
-}
-
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	int r;
-
-	do
-		r = ioctl(fd, req, arg);
-	while (r < 0 && errno == EINTR);
-	return r;
-}
-
-static const char *fourcc_str(uint32_t fourcc, char buf[8])
-{
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		char c = (char)(fourcc >> (8 * i) & 0xff);
-
-		buf[i] = isprint((unsigned char)c) ? c : '?';
-	}
-	buf[4] = '\0';
-	if (buf[3] == ' ')
-		buf[3] = '\0';
-	return buf;
 }
 
 /* "Test Pattern" -> "test_pattern", as v4l2-ctl names controls. */

@@ -26,6 +26,8 @@
 /* Exit statuses: 1 for I/O errors, 2 for bad usage. */
 #define EXIT_USAGE	2
 
+#include "daqcap-tool.h"
+
 enum output_kind {
 	OUT_PPM,	/* P6, 8-bit RGB */
 	OUT_PGM,	/* P5, 8-bit grey, or 16-bit for Y16 */
@@ -57,19 +59,6 @@ static void usage(FILE *fp)
 "\n"
 "Exit status: 0 on success, 1 if FILE cannot be written, 2 on bad usage.\n",
 		DAQCAP_MAX_INPUTS - 1, DAQCAP_MAX_WIDTH, DAQCAP_MAX_HEIGHT);
-}
-
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(PROG ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry '" PROG " --help' for more information.\n", stderr);
-	exit(EXIT_USAGE);
 }
 
 /*

@@ -55,6 +55,8 @@
 #define EXIT_USAGE	2	/* bad arguments, no such device */
 #define EXIT_INTR	130	/* interrupted, nothing wrong seen */
 
+#include "daqcap-tool.h"
+
 #define MAX_CHANNELS	16
 #define MAX_BUFFERS	32
 
@@ -196,19 +198,6 @@ static void usage(FILE *fp)
 		MAX_BUFFERS);
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(PROG ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nTry '" PROG " --help' for more information.\n", stderr);
-	exit(EXIT_USAGE);
-}
-
 static void __attribute__((format(printf, 2, 3)))
 chan_fail(struct channel *ch, const char *fmt, ...)
 {
@@ -229,16 +218,6 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int xioctl(int fd, unsigned long req, void *arg)
-{
-	int r;
-
-	do
-		r = ioctl(fd, req, arg);
-	while (r < 0 && errno == EINTR);
-	return r;
 }
 
 /* Decimal only: no sign, no spaces, nothing after it. */
@@ -277,22 +256,6 @@ static uint32_t fourcc_of(int format)
 	const char *s = daqcap_format_fourcc((uint32_t)format);
 
 	return v4l2_fourcc(s[0], s[1], s[2], s[3]);
-}
-
-static const char *fourcc_str(uint32_t fourcc, char buf[8])
-{
-	int i;
-
-	for (i = 0; i < 4; i++) {
-		char c = (char)(fourcc >> (8 * i) & 0xff);
-
-		buf[i] = isprint((unsigned char)c) ? c : '?';
-	}
-	buf[4] = '\0';
-	/* "Y16 " reads better without its trailing space. */
-	if (buf[3] == ' ')
-		buf[3] = '\0';
-	return buf;
 }
 
 /* ---- Sequence recovery for --io read ------------------------------------ */
