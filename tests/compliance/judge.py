@@ -3,9 +3,16 @@
 """Judge one v4l2-compliance run of ours against vivid's run of the same mode.
 
 Usage: judge.py LABEL OUR_LOG VIVID_LOG
+       judge.py --attribute-drops DIR
 
 Prints TAP diagnostics ("# ...") and, last, one line "ok - LABEL: ..." or
-"not ok - LABEL: ..." (tests/compliance/run numbers it).
+"not ok - LABEL: ..." (tests/compliance/run numbers it). With
+--attribute-drops, writes DIR/NAME.drops for every run listed in DIR/runs:
+how many frames the card dropped during it (from the channel counters in
+DIR/NAME.info) and why (QEMU's daqcap_drop trace in DIR/vm.stderr); the
+judgement of OUR_LOG then shows that next to the sequence gaps the
+application saw, and fails the run if the gaps are more than the card's
+drops (frames lost between the card and the application).
 
 The rule (bench notes): a failure or a warning of ours counts unless vivid,
 on the same kernel with the same v4l2-compliance and the same options,
@@ -235,9 +242,9 @@ def main():
                 counted_warn += 1
                 problems.append('warning in %s: %s %s' % (key, loc, txt))
         if t.get('orphan') and t['result'] == 'FAIL':
-            nfail += 0  # v4l2-compliance does not count these as tests
+            # Not a test v4l2-compliance counts, but a failure all the same.
             counted_fail += 1
-            problems.append('fail message outside any test in %s' % key)
+            problems.append('fail message after the last test of %s' % key)
 
     for p in problems:
         print('#   %s' % p)

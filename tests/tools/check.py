@@ -7,8 +7,9 @@
       no padding); every line of every frame that does not depend on the
       frame sequence (all but the frame-number rows and the moving box's
       rows, pattern/PATTERN.rst) must equal REF (daqcap-pattern --raw).
-  check.py image FILE WxH
-      FILE (PNG, any colour image OpenCV reads) is WxH and shows the BARS.
+  check.py image FILE WxH [TOL]
+      FILE (PNG, any colour image OpenCV reads) is WxH and shows the BARS;
+      with TOL, each component within TOL of exactly 0 or 191.
   check.py opencv DEVICE,WxH,FRAMES[,FOURCC]...
       For each: cv2.VideoCapture(DEVICE, cv2.CAP_V4L2), FOURCC set if given,
       reads FRAMES frames of shape (H, W, 3) and the last one shows the
@@ -50,8 +51,10 @@ def level(v):
     return None
 
 
-def check_bars(rgb, what, say=print):
-    """rgb: H x W x 3 array in R, G, B order."""
+def check_bars(rgb, what, say=print, tol=None):
+    """rgb: H x W x 3 array in R, G, B order. With tol, every component
+    must be within tol of its exact value (0 or 191): for tools that
+    convert with the colorimetry the driver reports."""
     h, w = rgb.shape[:2]
     # A line in the bars, clear of the frame number (top h/12 lines) and
     # of the moving box (lines 7h/16 to 9h/16).
@@ -65,14 +68,17 @@ def check_bars(rgb, what, say=print):
         r = max(1, (x1 - x0) // 8)
         patch = rgb[max(0, y - 2):y + 3, max(x0, xc - r):min(x1, xc + r)]
         c = tuple(int(v) for v in np.median(patch.reshape(-1, 3), axis=0))
-        lv = tuple(level(v) for v in c)
-        good = lv == want
+        if tol is None:
+            good = tuple(level(v) for v in c) == want
+        else:
+            good = all(abs(v - 191 * w) <= tol for v, w in zip(c, want))
         ok &= good
         got.append('%s=(%d,%d,%d)%s' % (name, *c, '' if good else '!'))
     say('%s: line %d, bar centres R,G,B: %s' % (what, y, ' '.join(got)))
     if not ok:
         say('%s: the bars are not white, yellow, cyan, green, magenta, red, '
-              'blue, black with R,G,B in {0,191}' % what)
+            'blue, black with R,G,B in {0,191}%s' % (
+                what, ' (within %s)' % tol if tol is not None else ''))
     return ok
 
 
@@ -110,7 +116,7 @@ def cmd_raw(path, fourcc, wh, frames, ref_path, inp):
     return bad == 0
 
 
-def cmd_image(path, wh):
+def cmd_image(path, wh, tol=None):
     import cv2
     w, h = size(wh)
     img = cv2.imread(path, cv2.IMREAD_COLOR)
@@ -122,7 +128,7 @@ def cmd_image(path, wh):
     if img.shape[:2] != (h, w):
         print('expected %dx%d' % (w, h))
         return False
-    return check_bars(img[:, :, ::-1], 'image')
+    return check_bars(img[:, :, ::-1], 'image', tol=None if tol is None else int(tol))
 
 
 def cmd_opencv(*specs):
