@@ -177,6 +177,38 @@ static long long dbg_counter(const char *pci, unsigned int chan, const char *key
 	return v;
 }
 
+/* A register of channel @chan in <debugfs>/daqcap/<pci>/registers, or -1. */
+static long long dbg_register(const char *pci, unsigned int chan, const char *name)
+{
+	char path[160], line[128], section[32], want[64];
+	bool in_chan = false;
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/daqcap/%s/registers", pci);
+	snprintf(section, sizeof(section), "channel %u:", chan);
+	snprintf(want, sizeof(want), "%s = ", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = line;
+
+		if (line[0] != ' ') {
+			in_chan = !strncmp(line, section, strlen(section));
+			continue;
+		}
+		while (*p == ' ')
+			p++;
+		if (in_chan && !strncmp(p, want, strlen(want))) {
+			v = strtoll(p + strlen(want), NULL, 16);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
 /* ---- QMP ------------------------------------------------------------------ */
 
 struct qmp {
@@ -1541,6 +1573,65 @@ TEST_F_TIMEOUT(daqcap, chunk_lines, 240)
 	cap_off(_metadata, &c);
 	cap_free(&c);
 	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_CHUNK_LINES, 16));
+}
+
+/*
+ * What VIDIOC_TRY_EXT_CTRLS tried is not the control's value: the channel
+ * starts with the current lines per chunk and coalescing rule, and
+ * setting one of the coalescing controls keeps the others' current values.
+ */
+TEST_F_TIMEOUT(daqcap, tried_controls_are_not_applied, 120)
+{
+	int ch = chan_with_input_size(_metadata, self, 640, 480);
+	struct v4l2_ext_control tried[3] = {
+		{ .id = V4L2_CID_DAQCAP_CHUNK_LINES, .value = 1 },
+		{ .id = V4L2_CID_DAQCAP_IRQ_COALESCE, .value = DAQCAP_IRQ_COALESCE_DELAY },
+		{ .id = V4L2_CID_DAQCAP_IRQ_DELAY_US, .value = 5000 },
+	};
+	struct v4l2_ext_controls ctrls = {
+		.which = V4L2_CTRL_WHICH_CUR_VAL,
+		.count = 3,
+		.controls = tried,
+	};
+	const struct dnode *node;
+	long long coalesce;
+	struct cap c;
+	int32_t v;
+	int fd;
+
+	ASSERT_LE(0, ch);
+	fd = chan_fd(_metadata, self, 0, ch);
+	node = node_of(self, 0, ch);
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_CHUNK_LINES, 16));
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_IRQ_COALESCE, DAQCAP_IRQ_COALESCE_FRAME));
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_IRQ_CHUNKS, 1));
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_IRQ_DELAY_US, 0));
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_TRY_EXT_CTRLS, &ctrls));
+	ASSERT_EQ(0, get_ctrl(fd, V4L2_CID_DAQCAP_CHUNK_LINES, &v));
+	EXPECT_EQ(16, v);
+
+	cap_prepare(_metadata, &c, fd, node, V4L2_PIX_FMT_YUYV, 0, DAQCAP_PATTERN_VERIFY);
+	cap_alloc(_metadata, &c, V4L2_MEMORY_MMAP, NBUFS, 0, NULL);
+	cap_on(_metadata, &c);
+	cap_run(_metadata, &c, 2);
+	EXPECT_EQ(16, dbg_register(node->pci, ch, "CHUNK_LINES"));
+	coalesce = dbg_register(node->pci, ch, "IRQ_COALESCE");
+	EXPECT_EQ(DAQCAP_COALESCE_MODE_FRAME,
+		  (coalesce & DAQCAP_COALESCE_MODE_MASK) >> DAQCAP_COALESCE_MODE_SHIFT);
+	EXPECT_EQ(0, (coalesce & DAQCAP_COALESCE_DELAY_MASK) >> DAQCAP_COALESCE_DELAY_SHIFT);
+
+	/* Try another rule while streaming, then set only N. */
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_TRY_EXT_CTRLS, &ctrls));
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_IRQ_CHUNKS, 5));
+	coalesce = dbg_register(node->pci, ch, "IRQ_COALESCE");
+	EXPECT_EQ(DAQCAP_COALESCE_MODE_FRAME,
+		  (coalesce & DAQCAP_COALESCE_MODE_MASK) >> DAQCAP_COALESCE_MODE_SHIFT);
+	EXPECT_EQ(5, (coalesce & DAQCAP_COALESCE_COUNT_MASK) >> DAQCAP_COALESCE_COUNT_SHIFT);
+	EXPECT_EQ(0, (coalesce & DAQCAP_COALESCE_DELAY_MASK) >> DAQCAP_COALESCE_DELAY_SHIFT);
+	cap_run(_metadata, &c, 2);
+	cap_off(_metadata, &c);
+	cap_free(&c);
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_IRQ_CHUNKS, 1));
 }
 
 /* The BARS pattern in every format (and a large frame in one). */

@@ -42,7 +42,8 @@ void daqcap_irq_mask_update(struct daqcap_dev *dev, u32 clear, u32 set)
 	unsigned long flags;
 
 	spin_lock_irqsave(&dev->reg_lock, flags);
-	dev->irq_mask = (dev->irq_mask & ~clear) | set;
+	/* The handlers read it without the lock. */
+	WRITE_ONCE(dev->irq_mask, (dev->irq_mask & ~clear) | set);
 	daqcap_write(dev, DAQCAP_REG_IRQ_MASK, dev->irq_mask);
 	spin_unlock_irqrestore(&dev->reg_lock, flags);
 }
@@ -106,7 +107,7 @@ static int daqcap_identify(struct daqcap_dev *dev)
 static void daqcap_reset(struct daqcap_dev *dev)
 {
 	daqcap_write(dev, DAQCAP_REG_RESET, DAQCAP_RESET_MAGIC);
-	dev->irq_mask = 0;
+	WRITE_ONCE(dev->irq_mask, 0);
 }
 
 static int daqcap_irqs_request(struct daqcap_dev *dev)
@@ -229,6 +230,7 @@ static int daqcap_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct daqcap_dev *dev;
 	unsigned int c;
+	bool dma32;
 	int ret;
 
 	ret = pcim_enable_device(pdev);
@@ -236,6 +238,7 @@ static int daqcap_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return ret;
 	pci_set_master(pdev);
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
+	dma32 = ret != 0;
 	if (ret)
 		ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(32));
 	if (ret)
@@ -244,6 +247,7 @@ static int daqcap_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	if (!dev)
 		return -ENOMEM;
+	dev->dma32 = dma32;
 	dev->pdev = pci_dev_get(pdev);
 	spin_lock_init(&dev->reg_lock);
 
@@ -276,10 +280,14 @@ static int daqcap_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (ret)
 		goto err_put_dev;
 
+	/* What the interrupt handlers use exists before they can run. */
 	for (c = 0; c < dev->num_channels; c++) {
 		dev->chans[c].dev = dev;
 		dev->chans[c].index = c;
 		dev->chans[c].regs = dev->regs + DAQCAP_CHANNEL_BASE(c);
+		ret = daqcap_chan_init(&dev->chans[c]);
+		if (ret)
+			goto err_put_dev;
 	}
 	ret = daqcap_irqs_request(dev);
 	if (ret)

@@ -29,17 +29,38 @@ static struct daqcap_chan *ctrl_to_chan(struct v4l2_ctrl *ctrl)
 	return container_of(ctrl->handler, struct daqcap_chan, ctrl_handler);
 }
 
+static u32 daqcap_coalesce_reg(s32 mode, s32 chunks, s32 delay_us)
+{
+	return FIELD_PREP(DAQCAP_COALESCE_MODE_MASK, mode) |
+	       FIELD_PREP(DAQCAP_COALESCE_COUNT_MASK, chunks) |
+	       FIELD_PREP(DAQCAP_COALESCE_DELAY_MASK, delay_us);
+}
+
 /**
  * daqcap_ctrls_coalesce() - CH_IRQ_COALESCE value for the channel
  * @chan: the channel
+ *
+ * From the controls' current values: ->val may hold a value that
+ * VIDIOC_TRY_EXT_CTRLS tried, or a failed VIDIOC_S_EXT_CTRLS left.
  *
  * Return: the register value the coalescing controls describe.
  */
 u32 daqcap_ctrls_coalesce(struct daqcap_chan *chan)
 {
-	return FIELD_PREP(DAQCAP_COALESCE_MODE_MASK, chan->ctrl_coalesce->val) |
-	       FIELD_PREP(DAQCAP_COALESCE_COUNT_MASK, chan->ctrl_irq_chunks->val) |
-	       FIELD_PREP(DAQCAP_COALESCE_DELAY_MASK, chan->ctrl_irq_delay->val);
+	return daqcap_coalesce_reg(v4l2_ctrl_g_ctrl(chan->ctrl_coalesce),
+				   v4l2_ctrl_g_ctrl(chan->ctrl_irq_chunks),
+				   v4l2_ctrl_g_ctrl(chan->ctrl_irq_delay));
+}
+
+/**
+ * daqcap_ctrls_chunk_lines() - lines per chunk to start the channel with
+ * @chan: the channel
+ *
+ * Return: the control's current value (see daqcap_ctrls_coalesce()).
+ */
+u32 daqcap_ctrls_chunk_lines(struct daqcap_chan *chan)
+{
+	return v4l2_ctrl_g_ctrl(chan->ctrl_chunk_lines);
 }
 
 static int daqcap_g_volatile_ctrl(struct v4l2_ctrl *ctrl)
@@ -78,12 +99,15 @@ static int daqcap_s_ctrl(struct v4l2_ctrl *ctrl)
 		/* Programmed at stream start; grabbed while streaming. */
 		return 0;
 	case V4L2_CID_DAQCAP_IRQ_COALESCE:
-	case V4L2_CID_DAQCAP_IRQ_CHUNKS:
-	case V4L2_CID_DAQCAP_IRQ_DELAY_US:
-		/* The card applies a new rule at once, even while streaming. */
+		/*
+		 * The cluster's master: ->val of all three is the new rule.
+		 * The card applies it at once, even while streaming.
+		 */
 		if (vb2_is_streaming(&chan->queue))
 			daqcap_ch_write(chan, DAQCAP_CH_IRQ_COALESCE,
-					daqcap_ctrls_coalesce(chan));
+					daqcap_coalesce_reg(chan->ctrl_coalesce->val,
+							    chan->ctrl_irq_chunks->val,
+							    chan->ctrl_irq_delay->val));
 		return 0;
 	}
 	return -EINVAL;
@@ -177,5 +201,9 @@ int daqcap_ctrls_init(struct daqcap_chan *chan)
 		v4l2_ctrl_new_custom(hdl, &daqcap_ctrl_irq_chunks, NULL);
 	chan->ctrl_irq_delay =
 		v4l2_ctrl_new_custom(hdl, &daqcap_ctrl_irq_delay, NULL);
-	return hdl->error;
+	if (hdl->error)
+		return hdl->error;
+	/* One register holds the rule: set its three fields together. */
+	v4l2_ctrl_cluster(3, &chan->ctrl_coalesce);
+	return 0;
 }

@@ -328,7 +328,7 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan)
 {
 	struct device *dmadev = &chan->dev->pdev->dev;
 	u32 height = chan->format.height;
-	u32 chunk_lines = chan->ctrl_chunk_lines->val;
+	u32 chunk_lines = daqcap_ctrls_chunk_lines(chan);
 	u32 chunks = DIV_ROUND_UP(height, chunk_lines);
 	struct daqcap_buffer *buf, *tmp;
 	unsigned long flags;
@@ -434,7 +434,9 @@ void daqcap_chan_hw_stop(struct daqcap_chan *chan)
 		if (ret) {
 			dev_warn(dmadev, "ch%u: DMA did not stop, resetting the channel\n",
 				 chan->index);
+			spin_lock_irqsave(&chan->lock, flags);
 			chan->stats.stop_resets++;
+			spin_unlock_irqrestore(&chan->lock, flags);
 		}
 		daqcap_ch_write(chan, DAQCAP_CH_CTRL, DAQCAP_CH_CTRL_RESET);
 	}

@@ -58,18 +58,20 @@ static irqreturn_t daqcap_chan_service(struct daqcap_chan *chan)
 		chan->stats.dma_errors++;
 	if (status & DAQCAP_CH_IRQ_DESC_ERROR)
 		chan->stats.desc_errors++;
+	/*
+	 * A halted channel completes nothing more: wake the application with
+	 * an error, and STREAMOFF resets the channel. Only while streaming,
+	 * under the lock that daqcap_chan_hw_stop() clears @running with: an
+	 * error flagged after STREAMOFF would fail the next session's QBUF.
+	 */
+	if (status & DAQCAP_CH_IRQ_HALTING && chan->running)
+		vb2_queue_error(&chan->queue);
 	spin_unlock(&chan->lock);
 
 	for_each_set_bit(bit, &status, ARRAY_SIZE(daqcap_chan_irq_names))
 		if (BIT(bit) & DAQCAP_CH_IRQ_ERRORS)
 			dev_err_ratelimited(dev, "ch%u: %s\n", chan->index,
 					    daqcap_chan_irq_names[bit]);
-	/*
-	 * A halted channel completes nothing more: wake the application with
-	 * an error, and STREAMOFF resets the channel.
-	 */
-	if (status & DAQCAP_CH_IRQ_HALTING)
-		vb2_queue_error(&chan->queue);
 	if (status & ~DAQCAP_CH_IRQ_ALL)
 		dev_warn_ratelimited(dev, "ch%u: unknown interrupt bits 0x%08lx\n",
 				     chan->index, status & ~DAQCAP_CH_IRQ_ALL);
@@ -94,33 +96,46 @@ static void daqcap_input_service(struct daqcap_dev *dev, unsigned int input)
 
 	for (c = 0; c < dev->num_channels; c++) {
 		struct daqcap_chan *chan = &dev->chans[c];
-		bool running;
+		bool broken = false;
 
-		/* The input only changes while the queue is idle. */
-		if (READ_ONCE(chan->input) != input)
+		/*
+		 * The input only changes while the queue is idle. A node not
+		 * (or no longer) registered has no file handles to tell.
+		 */
+		if (READ_ONCE(chan->input) != input ||
+		    !video_is_registered(&chan->vdev))
 			continue;
 		v4l2_event_queue(&chan->vdev, &ev);
 
+		/*
+		 * Under the lock daqcap_chan_hw_stop() clears @running with,
+		 * so no error is flagged on a queue that has stopped.
+		 */
 		spin_lock(&chan->lock);
 		chan->stats.source_changes++;
-		running = chan->running;
-		spin_unlock(&chan->lock);
-		if (running &&
+		if (chan->running &&
 		    (lost || detected.bt.width < chan->frame_width ||
 		     detected.bt.height < chan->frame_height)) {
+			vb2_queue_error(&chan->queue);
+			broken = true;
+		}
+		spin_unlock(&chan->lock);
+		if (broken)
 			dev_info_ratelimited(&dev->pdev->dev,
 					     "ch%u: input %u %s while streaming\n",
 					     c, input, lost ? "lost" : "changed");
-			vb2_queue_error(&chan->queue);
-		}
 	}
 }
 
 static irqreturn_t daqcap_global_service(struct daqcap_dev *dev)
 {
-	unsigned long changed = daqcap_read(dev, DAQCAP_REG_INPUT_CHANGED);
+	unsigned long changed;
 	unsigned int input;
 
+	/* Masked while probe or remove has the nodes half set up. */
+	if (!(READ_ONCE(dev->irq_mask) & DAQCAP_IRQ_INPUT_CHANGE))
+		return IRQ_NONE;
+	changed = daqcap_read(dev, DAQCAP_REG_INPUT_CHANGED);
 	if (!changed || changed == U32_MAX)
 		return IRQ_NONE;
 	daqcap_write(dev, DAQCAP_REG_INPUT_CHANGED, changed);
@@ -159,7 +174,8 @@ irqreturn_t daqcap_global_irq(int irq, void *data)
  * @data: the card
  *
  * The global status names the sources; INTx may be shared with other
- * devices, so an interrupt with nothing pending is not ours.
+ * devices, so an interrupt with nothing pending is not ours. The status
+ * shows masked sources too (datasheet), which are not served here.
  *
  * Return: IRQ_HANDLED if the card had something pending.
  */
@@ -172,6 +188,7 @@ irqreturn_t daqcap_shared_irq(int irq, void *data)
 
 	if (!status || status == U32_MAX)
 		return IRQ_NONE;
+	status &= READ_ONCE(dev->irq_mask);
 	for_each_set_bit(c, &status, dev->num_channels)
 		if (daqcap_chan_service(&dev->chans[c]) == IRQ_HANDLED)
 			ret = IRQ_HANDLED;

@@ -394,8 +394,11 @@ static void daqcap_media_links_update(struct daqcap_chan *chan)
 	struct daqcap_dev *dev = chan->dev;
 	struct media_link *link;
 
-	if (!media_devnode_is_registered(dev->mdev.devnode))
-		return;
+	/*
+	 * No test of the media device's registration: the links exist from
+	 * daqcap_media_links_create() until media_device_unregister() removes
+	 * them, both under graph_mutex, so outside that the list is empty.
+	 */
 	mutex_lock(&dev->mdev.graph_mutex);
 	chan->links_updating = true;
 	list_for_each_entry(link, &chan->vdev.entity.links, list) {
@@ -577,13 +580,17 @@ static const struct media_entity_operations daqcap_entity_ops = {
 /* ---- Registration -------------------------------------------------------- */
 
 /**
- * daqcap_chan_register() - set up a channel and register its video node
+ * daqcap_chan_init() - set up a channel's state, controls and queue
  * @chan: the channel, with @chan->dev, @chan->index and @chan->regs set
  *
- * Return: 0, or a negative error code with nothing left registered
- * (daqcap_chan_free() still frees the controls).
+ * Everything an interrupt handler may touch (the locks, the queue, the
+ * watchdog) is ready when this returns, so the card's interrupts can be
+ * requested after it; the video node is registered later.
+ *
+ * Return: 0, or a negative error code (daqcap_chan_free() still frees the
+ * controls).
  */
-int daqcap_chan_register(struct daqcap_chan *chan)
+int daqcap_chan_init(struct daqcap_chan *chan)
 {
 	struct daqcap_dev *dev = chan->dev;
 	struct video_device *vdev = &chan->vdev;
@@ -615,6 +622,9 @@ int daqcap_chan_register(struct daqcap_chan *chan)
 	q->min_queued_buffers = 2;
 	q->lock = &chan->mutex;
 	q->dev = &dev->pdev->dev;
+	/* MMAP buffers the card reaches directly, not through bounce buffers. */
+	if (dev->dma32)
+		q->gfp_flags = GFP_DMA32;
 	daqcap_vb2_set_max_buffers(q, DAQCAP_MAX_BUFFERS);
 	ret = vb2_queue_init(q);
 	if (ret)
@@ -636,11 +646,18 @@ int daqcap_chan_register(struct daqcap_chan *chan)
 
 	vdev->entity.ops = &daqcap_entity_ops;
 	chan->pad.flags = MEDIA_PAD_FL_SINK;
-	ret = media_entity_pads_init(&vdev->entity, 1, &chan->pad);
-	if (ret)
-		return ret;
+	return media_entity_pads_init(&vdev->entity, 1, &chan->pad);
+}
 
-	return video_register_device(vdev, VFL_TYPE_VIDEO, -1);
+/**
+ * daqcap_chan_register() - register a channel's video node
+ * @chan: the channel, set up by daqcap_chan_init()
+ *
+ * Return: 0, or a negative error code with nothing registered.
+ */
+int daqcap_chan_register(struct daqcap_chan *chan)
+{
+	return video_register_device(&chan->vdev, VFL_TYPE_VIDEO, -1);
 }
 
 /**

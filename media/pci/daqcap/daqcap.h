@@ -174,7 +174,8 @@ struct daqcap_dev;
  * @timings: DV timings the channel captures
  * @format: current format
  * @fmt: the card's description of @format.pixelformat
- * @lock: protects everything below, against the IRQ handler
+ * @lock: protects the streaming state from @running to @stats, against the
+ *	IRQ handler and the watchdog (@links_updating excepted)
  * @running: the card's channel is enabled and owns the buffers in @inflight
  * @pending: buffers queued before streaming started
  * @inflight: buffers given to the card, indexed by cookie
@@ -193,7 +194,8 @@ struct daqcap_dev;
  * @last_ts: last timestamp handed out, to keep them increasing
  * @watchdog: drains completions whose interrupt never came
  * @watchdog_irqs: @stats.irqs when the watchdog last looked
- * @links_updating: daqcap_media_links_update() is changing the media links
+ * @links_updating: daqcap_media_links_update() is changing the media links;
+ *	under the media device's graph_mutex
  * @stats: counters
  */
 struct daqcap_chan {
@@ -263,6 +265,7 @@ struct daqcap_input {
  * @num_inputs: inputs
  * @nvecs: interrupt vectors allocated
  * @msix: one vector per channel plus a global one
+ * @dma32: the platform gave only a 32-bit DMA mask
  * @reg_lock: protects read-modify-write of the global IRQ_MASK register
  *	and the latched read of the TIMESTAMP_LO/HI pair
  * @irq_mask: shadow of IRQ_MASK, under @reg_lock
@@ -279,6 +282,7 @@ struct daqcap_dev {
 	unsigned int num_inputs;
 	unsigned int nvecs;
 	bool msix;
+	bool dma32;
 	spinlock_t reg_lock; /* IRQ_MASK and TIMESTAMP read-modify-writes */
 	u32 irq_mask;
 	struct dentry *debugfs;
@@ -343,6 +347,7 @@ irqreturn_t daqcap_shared_irq(int irq, void *data);
 
 /* daqcap-video.c */
 extern const struct daqcap_format daqcap_formats[];
+int daqcap_chan_init(struct daqcap_chan *chan);
 int daqcap_chan_register(struct daqcap_chan *chan);
 void daqcap_chan_unregister(struct daqcap_chan *chan);
 void daqcap_chan_free(struct daqcap_chan *chan);
@@ -354,6 +359,7 @@ void daqcap_chan_log_status(struct daqcap_chan *chan);
 /* daqcap-ctrls.c */
 int daqcap_ctrls_init(struct daqcap_chan *chan);
 u32 daqcap_ctrls_coalesce(struct daqcap_chan *chan);
+u32 daqcap_ctrls_chunk_lines(struct daqcap_chan *chan);
 
 /* daqcap-debugfs.c */
 void daqcap_debugfs_init(struct daqcap_dev *dev);
