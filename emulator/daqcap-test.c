@@ -1100,6 +1100,64 @@ static void test_fifo_overflow(void)
     card_stop(&c);
 }
 
+/*
+ * The lies of a broken card, one record each; the chunk's data is written
+ * all the same and the frame goes on.
+ */
+static void test_lying_records(void)
+{
+    static const char *const faults[] = {
+        "bad-cookie:0", "bad-chunk:0", "bad-lines:0", "dup-completion:0",
+    };
+
+    for (unsigned f = 0; f < G_N_ELEMENTS(faults); f++) {
+        Card c;
+        Chan ch;
+        uint64_t buf;
+        Cpl cpl[8];
+        unsigned n;
+
+        card_start(&c, "");
+        buf = guest_alloc(&c.alloc, 4096);
+        chan_setup(&c, &ch, 0, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 16, 4, 4);
+        queue_simple(&ch, buf, 4096, 5);
+        inject(&c, faults[f]);
+        chan_enable(&ch, VGA_INPUT);
+        step_frames(&c, 2);
+        n = drain(&ch, cpl, 8);
+        /* The first record of the frame is the one that lies. */
+        switch (f) {
+        case 0:
+            g_assert_cmpuint(n, ==, 4);
+            g_assert_cmphex(cpl[0].cookie, ==, 5 ^ 0x8000);
+            g_assert_cmphex(cpl[1].cookie, ==, 5);
+            break;
+        case 1:
+            g_assert_cmpuint(n, ==, 4);
+            g_assert_cmpuint(cpl[0].chunk, ==, 4);
+            g_assert_cmpuint(cpl[1].chunk, ==, 1);
+            break;
+        case 2:
+            g_assert_cmpuint(n, ==, 4);
+            g_assert_cmpuint(cpl[0].lines, ==, 17);
+            g_assert_cmpuint(cpl[1].lines, ==, 16);
+            break;
+        case 3:
+            g_assert_cmpuint(n, ==, 5);
+            g_assert(!memcmp(&cpl[0], &cpl[1], sizeof(cpl[0])));
+            g_assert_cmpuint(cpl[2].chunk, ==, 1);
+            break;
+        }
+        g_assert(cpl[n - 1].status & DAQCAP_CPL_STATUS_EOF);
+        /* Chunk counts are the card's truth: four chunks were written. */
+        g_assert_cmpuint(crd(&ch, DAQCAP_CH_CHUNKS), ==, 4);
+        g_assert_cmpuint(crd(&ch, DAQCAP_CH_FRAMES), ==, 1);
+        check_frame(&c, buf, 64, VGA_INPUT, DAQCAP_PATTERN_BARS,
+                    DAQCAP_FMT_GREY, 64, 64, cpl[n - 1].seq);
+        card_stop(&c);
+    }
+}
+
 static void test_signal_loss(void)
 {
     Card c;
@@ -1647,6 +1705,7 @@ int main(int argc, char **argv)
     qtest_add_func("/daqcap/desc-errors", test_desc_errors);
     qtest_add_func("/daqcap/dma-errors", test_dma_errors);
     qtest_add_func("/daqcap/fifo-overflow", test_fifo_overflow);
+    qtest_add_func("/daqcap/lying-records", test_lying_records);
     qtest_add_func("/daqcap/signal-loss", test_signal_loss);
     qtest_add_func("/daqcap/stall-and-disable", test_stall_and_disable);
     qtest_add_func("/daqcap/config-errors", test_config_errors);

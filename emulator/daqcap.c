@@ -101,6 +101,11 @@ enum {
     DAQCAP_FAULT_DMA = 1 << 1,      /* fail the next data write */
     DAQCAP_FAULT_LOST_IRQ = 1 << 2, /* swallow the next interrupt message */
     DAQCAP_FAULT_DROP = 1 << 3,     /* drop the next frame */
+    /* A hostile or broken card: the next completion record is wrong. */
+    DAQCAP_FAULT_BAD_COOKIE = 1 << 4,   /* names no buffer of the driver's */
+    DAQCAP_FAULT_BAD_CHUNK = 1 << 5,    /* a chunk past the frame's last */
+    DAQCAP_FAULT_BAD_LINES = 1 << 6,    /* one line more than the chunk has */
+    DAQCAP_FAULT_DUP_CPL = 1 << 7,      /* posted twice */
 };
 
 typedef struct DaqcapChannel {
@@ -599,27 +604,29 @@ static int daqcap_fetch_buffer(DaqcapChannel *ch)
     return 0;
 }
 
-static void daqcap_post_completion(DaqcapChannel *ch, uint32_t chunk,
-                                   uint32_t first_line, uint32_t lines,
-                                   uint32_t status, int64_t end_ns)
+/*
+ * Write one record at CPL_TAIL, with the phase of that pass over the ring.
+ * Return false if the write failed (the channel has halted).
+ */
+static bool daqcap_write_completion(DaqcapChannel *ch, uint16_t cookie,
+                                    uint32_t chunk, uint32_t first_line,
+                                    uint32_t lines, uint32_t status,
+                                    int64_t end_ns)
 {
     DaqcapState *s = ch->card;
     PCIDevice *pdev = PCI_DEVICE(s);
     uint32_t slot = ch->cpl_tail & ((1u << ch->cpl_log2) - 1);
     uint64_t addr = ch->cpl_base + (uint64_t)slot * DAQCAP_CPL_SIZE;
     uint8_t rec[DAQCAP_CPL_SIZE];
-    bool eof = status & DAQCAP_CPL_STATUS_EOF;
 
     if (!((ch->cpl_tail >> ch->cpl_log2) & 1)) {
         status |= DAQCAP_CPL_STATUS_PHASE;
     }
-    status |= ch->frame_chunks << DAQCAP_CPL_STATUS_CHUNKS_SHIFT;
-
     memset(rec, 0, sizeof(rec));
     stq_le_p(rec + DAQCAP_CPL_TS_SOF, ch->sof_ns - s->ts_epoch_ns);
     stq_le_p(rec + DAQCAP_CPL_TS_END, end_ns - s->ts_epoch_ns);
     stl_le_p(rec + DAQCAP_CPL_SEQUENCE, ch->frame_seq);
-    stw_le_p(rec + DAQCAP_CPL_COOKIE, ch->cookie);
+    stw_le_p(rec + DAQCAP_CPL_COOKIE, cookie);
     stw_le_p(rec + DAQCAP_CPL_CHUNK, chunk);
     stw_le_p(rec + DAQCAP_CPL_FIRST_LINE, first_line);
     stw_le_p(rec + DAQCAP_CPL_LINES, lines);
@@ -631,11 +638,48 @@ static void daqcap_post_completion(DaqcapChannel *ch, uint32_t chunk,
                       rec + DAQCAP_CPL_STATUS, 4) != MEMTX_OK) {
         daqcap_chan_halt(ch, DAQCAP_CH_IRQ_DMA_ERROR,
                          "completion write failed");
-        return;
+        return false;
     }
     trace_daqcap_cpl(ch->index, slot, ch->frame_seq, chunk, first_line,
                      lines, status);
     ch->cpl_tail++;
+    return true;
+}
+
+static void daqcap_post_completion(DaqcapChannel *ch, uint32_t chunk,
+                                   uint32_t first_line, uint32_t lines,
+                                   uint32_t status, int64_t end_ns)
+{
+    bool eof = status & DAQCAP_CPL_STATUS_EOF;
+    uint16_t cookie = ch->cookie;
+    bool dup = false;
+
+    status |= ch->frame_chunks << DAQCAP_CPL_STATUS_CHUNKS_SHIFT;
+
+    /* Injected lies: the chunk's data is in memory, its record is wrong. */
+    if (ch->faults & DAQCAP_FAULT_BAD_COOKIE) {
+        ch->faults &= ~DAQCAP_FAULT_BAD_COOKIE;
+        cookie ^= 0x8000;
+    } else if (ch->faults & DAQCAP_FAULT_BAD_CHUNK) {
+        ch->faults &= ~DAQCAP_FAULT_BAD_CHUNK;
+        chunk = ch->frame_chunks;
+    } else if (ch->faults & DAQCAP_FAULT_BAD_LINES) {
+        ch->faults &= ~DAQCAP_FAULT_BAD_LINES;
+        lines++;
+    } else if (ch->faults & DAQCAP_FAULT_DUP_CPL) {
+        ch->faults &= ~DAQCAP_FAULT_DUP_CPL;
+        dup = true;
+    }
+    if (!daqcap_write_completion(ch, cookie, chunk, first_line, lines,
+                                 status, end_ns)) {
+        return;
+    }
+    /* The duplicate only where the ring has room for it. */
+    if (dup && ch->cpl_tail - ch->cpl_head < (1u << ch->cpl_log2) &&
+        !daqcap_write_completion(ch, cookie, chunk, first_line, lines,
+                                 status, end_ns)) {
+        return;
+    }
     ch->chunks++;
     ch->stat_chunks++;
     daqcap_chan_coalesce(ch, eof);
@@ -1528,8 +1572,11 @@ static void daqcap_input_prop_release(Object *obj, const char *name,
  * "inject" takes "FAULT:CHANNEL" and arms a one-shot fault on a channel:
  * fifo-overflow (lines lost in the next frame), dma-error (the next data
  * write fails), lost-irq (the next interrupt message is swallowed), stall
- * (the channel stops moving data until it is reset) and drop (the next
- * frame is dropped as if no buffer were queued).
+ * (the channel stops moving data until it is reset), drop (the next
+ * frame is dropped as if no buffer were queued), and the lies of a broken
+ * card about the next chunk it completes: bad-cookie, bad-chunk, bad-lines
+ * (its record names no buffer, a chunk past the frame, one line too many)
+ * and dup-completion (its record is posted twice).
  */
 static void daqcap_set_inject(Object *obj, const char *value, Error **errp)
 {
@@ -1557,9 +1604,18 @@ static void daqcap_set_inject(Object *obj, const char *value, Error **errp)
         timer_del(&ch->delay_timer);
     } else if (!strcmp(parts[0], "drop")) {
         ch->faults |= DAQCAP_FAULT_DROP;
+    } else if (!strcmp(parts[0], "bad-cookie")) {
+        ch->faults |= DAQCAP_FAULT_BAD_COOKIE;
+    } else if (!strcmp(parts[0], "bad-chunk")) {
+        ch->faults |= DAQCAP_FAULT_BAD_CHUNK;
+    } else if (!strcmp(parts[0], "bad-lines")) {
+        ch->faults |= DAQCAP_FAULT_BAD_LINES;
+    } else if (!strcmp(parts[0], "dup-completion")) {
+        ch->faults |= DAQCAP_FAULT_DUP_CPL;
     } else {
         error_setg(errp, "daqcap: unknown fault '%s' (fifo-overflow, "
-                   "dma-error, lost-irq, stall, drop)", parts[0]);
+                   "dma-error, lost-irq, stall, drop, bad-cookie, bad-chunk, "
+                   "bad-lines, dup-completion)", parts[0]);
         return;
     }
     trace_daqcap_inject(parts[0], c);
