@@ -3262,6 +3262,80 @@ TEST_F_TIMEOUT(daqcap, fifo_overflow_error_buffer, 120)
 	EXPECT_EQ(f0 + 1, dbg_counter(node_of(self, 0, ch)->pci, ch, "fifo_overflows"));
 }
 
+/*
+ * A broken or hostile card: completion records that name no buffer, a
+ * chunk past the frame or a wrong line count, or come twice. The driver
+ * rejects or ignores each; a buffer whose chunk went unreported comes back
+ * in error at once (not held until STREAMOFF), and the stream goes on with
+ * all its buffers, every other frame intact.
+ */
+TEST_F_TIMEOUT(daqcap, lying_completions, 180)
+{
+	static const struct {
+		const char *fault;
+		bool loses_chunk;
+	} lies[] = {
+		{ "bad-cookie", true },
+		{ "bad-chunk", true },
+		{ "bad-lines", true },
+		{ "dup-completion", false },
+	};
+	const unsigned int ch = 3;
+	const struct dnode *node;
+	struct v4l2_buffer buf;
+	struct cap c;
+	int fd;
+
+	NEED_QMP();
+	fd = chan_on_input(_metadata, self, ch);
+	node = node_of(self, 0, ch);
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_CHUNK_LINES, 16));
+	cap_prepare(_metadata, &c, fd, node, V4L2_PIX_FMT_GREY, 0, DAQCAP_PATTERN_VERIFY);
+	cap_alloc(_metadata, &c, V4L2_MEMORY_MMAP, NBUFS, 0, NULL);
+	cap_on(_metadata, &c);
+	cap_run(_metadata, &c, 2);
+	for (unsigned int i = 0; i < ARRAY_SIZE(lies); i++) {
+		long long bad0 = dbg_counter(node->pci, ch, "bad_completions");
+		long long dup0 = dbg_counter(node->pci, ch, "dup_completions");
+		long long inc0 = dbg_counter(node->pci, ch, "incomplete_frames");
+		unsigned int errors0 = c.errors, after = 0;
+		long long seen = 0;
+
+		ASSERT_LE(0, bad0);
+		ASSERT_LE(0, inc0);
+		ASSERT_EQ(0, inject(self, 0, lies[i].fault, ch));
+		/* The lie comes with the next chunk; then a few more frames. */
+		for (int n = 0; n < 40 && after < 3; n++) {
+			ASSERT_EQ(0, cap_dq(&c, &buf, DQ_TIMEOUT_MS))
+				TH_LOG("%s: DQBUF: a buffer held back?", lies[i].fault);
+			cap_check(_metadata, &c, &buf);
+			cap_qbuf(_metadata, &c, buf.index);
+			seen = dbg_counter(node->pci, ch, "bad_completions") - bad0 +
+			       dbg_counter(node->pci, ch, "dup_completions") - dup0;
+			if (seen)
+				after++;
+		}
+		/* A duplicate of an EOF record comes after its buffer is done: bad. */
+		EXPECT_EQ(1, seen) TH_LOG("%s: records rejected or ignored", lies[i].fault);
+		EXPECT_EQ(lies[i].loses_chunk ? 1 : 0,
+			  dbg_counter(node->pci, ch, "incomplete_frames") - inc0)
+			TH_LOG("%s: buffers returned incomplete", lies[i].fault);
+		EXPECT_EQ(errors0 + (lies[i].loses_chunk ? 1 : 0), c.errors)
+			TH_LOG("%s: buffers dequeued with V4L2_BUF_FLAG_ERROR", lies[i].fault);
+	}
+	/* All NBUFS buffers still go round, none held back, frames intact. */
+	for (unsigned int n = 0, seen_bufs = 0; n < 2 * NBUFS; n++) {
+		ASSERT_EQ(0, cap_dq(&c, &buf, DQ_TIMEOUT_MS));
+		ASSERT_TRUE(cap_check(_metadata, &c, &buf));
+		cap_qbuf(_metadata, &c, buf.index);
+		seen_bufs |= 1u << buf.index;
+		if (n == 2 * NBUFS - 1)
+			EXPECT_EQ((1u << NBUFS) - 1, seen_bufs);
+	}
+	cap_off(_metadata, &c);
+	cap_free(&c);
+}
+
 /* A DMA error halts the channel: EIO, and STREAMOFF/STREAMON recovers. */
 TEST_F_TIMEOUT(daqcap, dma_error_then_restart, 120)
 {

@@ -110,6 +110,7 @@ static int daqcap_chan_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "watchdog_completions: %llu\n", st.watchdog_completions);
 	seq_printf(s, "bad_completions: %llu\n", st.bad_completions);
 	seq_printf(s, "dup_completions: %llu\n", st.dup_completions);
+	seq_printf(s, "incomplete_frames: %llu\n", st.incomplete_frames);
 	seq_printf(s, "fifo_overflows: %llu\n", st.fifo_overflows);
 	seq_printf(s, "dma_errors: %llu\n", st.dma_errors);
 	seq_printf(s, "desc_errors: %llu\n", st.desc_errors);

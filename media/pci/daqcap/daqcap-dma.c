@@ -127,6 +127,8 @@ void daqcap_chan_link(struct daqcap_chan *chan, struct daqcap_buffer *buf)
 	bitmap_zero(buf->chunks_done, DAQCAP_MAX_FRAME_CHUNKS);
 	buf->nchunks_done = 0;
 	buf->errors = 0;
+	buf->link_seq = chan->desc_tail;
+	buf->ts_end = 0;
 	chan->inflight[cookie] = buf;
 
 	d = &chan->desc_ring[chan->desc_tail & (DAQCAP_DESC_RING_SIZE - 1)];
@@ -153,6 +155,7 @@ static u64 daqcap_chan_timestamp(struct daqcap_chan *chan, u64 card_ns)
 	return ts;
 }
 
+/* Hand a buffer the card has finished back to vb2; in error unless whole. */
 static void daqcap_buf_done(struct daqcap_chan *chan, struct daqcap_buffer *buf)
 {
 	enum vb2_buffer_state state = VB2_BUF_STATE_DONE;
@@ -161,13 +164,52 @@ static void daqcap_buf_done(struct daqcap_chan *chan, struct daqcap_buffer *buf)
 	buf->vb.sequence = buf->sequence;
 	buf->vb.field = V4L2_FIELD_NONE;
 	buf->vb.vb2_buf.timestamp = daqcap_chan_timestamp(chan, buf->ts_end);
-	if (buf->errors) {
+	if (buf->nchunks_done != chan->frame_chunks)
+		chan->stats.incomplete_frames++;
+	if (buf->errors || buf->nchunks_done != chan->frame_chunks) {
 		state = VB2_BUF_STATE_ERROR;
 		chan->stats.error_frames++;
 	} else {
 		chan->stats.frames++;
 	}
 	vb2_buffer_done(&buf->vb.vb2_buf, state);
+}
+
+/*
+ * The card takes buffers in the order they were linked and ends each frame
+ * before it starts the next (datasheet, "Frame completion"): a record for
+ * @buf means every buffer linked before it is finished. One still in
+ * flight lost a chunk to a record the accounting rejected and will never
+ * complete; rather than hold it until STREAMOFF (and starve the card of it),
+ * return it in error now, oldest first. @sequence and @sof are @buf's
+ * frame's: a buffer that got no record at all is given the sequence before
+ * it, and one that never got its end of frame time that start of frame.
+ */
+static void daqcap_chan_retire_older(struct daqcap_chan *chan,
+				     const struct daqcap_buffer *buf,
+				     u32 sequence, u64 sof)
+{
+	struct daqcap_buffer *oldest;
+	unsigned int i;
+
+	do {
+		oldest = NULL;
+		for (i = 0; i < DAQCAP_MAX_BUFFERS; i++) {
+			struct daqcap_buffer *b = chan->inflight[i];
+
+			if (!b || (s32)(b->link_seq - buf->link_seq) >= 0)
+				continue;
+			if (!oldest || (s32)(b->link_seq - oldest->link_seq) < 0)
+				oldest = b;
+		}
+		if (oldest) {
+			if (!oldest->nchunks_done)
+				oldest->sequence = sequence - 1;
+			if (!oldest->ts_end)
+				oldest->ts_end = sof;
+			daqcap_buf_done(chan, oldest);
+		}
+	} while (oldest);
 }
 
 /*
@@ -196,20 +238,28 @@ static void daqcap_chan_account(struct daqcap_chan *chan,
 		goto bad;
 
 	buf = chan->inflight[cookie];
-	if (!buf->nchunks_done)
+	if (!buf->nchunks_done) {
+		daqcap_chan_retire_older(chan, buf, sequence,
+					 le64_to_cpu(rec->ts_sof));
 		buf->sequence = sequence;
-	else if (sequence != buf->sequence)
+	} else if (sequence != buf->sequence) {
 		goto bad;
+	}
 	if (test_and_set_bit(chunk, buf->chunks_done)) {
 		chan->stats.dup_completions++;
 		return;
 	}
 	buf->nchunks_done++;
 	buf->errors |= status & DAQCAP_CPL_STATUS_ERR_MASK;
-	if (chunk == chan->frame_chunks - 1)
+	if (chunk == chan->frame_chunks - 1 || status & DAQCAP_CPL_STATUS_EOF)
 		buf->ts_end = le64_to_cpu(rec->ts_end);
 	chan->stats.chunks++;
-	if (buf->nchunks_done == chan->frame_chunks)
+	/*
+	 * The frame ends with its last chunk, or with the record the card
+	 * flags EOF if a rejected record left a chunk missing before it.
+	 */
+	if (buf->nchunks_done == chan->frame_chunks ||
+	    status & DAQCAP_CPL_STATUS_EOF)
 		daqcap_buf_done(chan, buf);
 	return;
 

@@ -746,7 +746,8 @@ void daqcap_chan_log_status(struct daqcap_chan *chan)
 		  name, s.frames, s.error_frames, s.chunks, s.irqs,
 		  s.watchdog_completions);
 	v4l2_info(&chan->dev->v4l2_dev,
-		  "%s: errors: FIFO %llu, DMA %llu, descriptor %llu, bad completions %llu, duplicates %llu, stop resets %llu\n",
+		  "%s: errors: FIFO %llu, DMA %llu, descriptor %llu, bad completions %llu, duplicates %llu, incomplete frames %llu, stop resets %llu\n",
 		  name, s.fifo_overflows, s.dma_errors, s.desc_errors,
-		  s.bad_completions, s.dup_completions, s.stop_resets);
+		  s.bad_completions, s.dup_completions, s.incomplete_frames,
+		  s.stop_resets);
 }

@@ -96,6 +96,8 @@ struct daqcap_format {
  * @nents: entries in @table
  * @chunks_done: chunks of the frame that have landed
  * @nchunks_done: bits set in @chunks_done
+ * @link_seq: the channel's descriptor tail when the buffer was linked: the
+ *	order in which the card takes buffers
  * @sequence: hardware sequence of the frame being written
  * @errors: DAQCAP_CPL_STATUS_ERR_* bits seen in the frame's chunks
  * @ts_end: card time of the frame's last line
@@ -113,6 +115,7 @@ struct daqcap_buffer {
 	unsigned int nents;
 	DECLARE_BITMAP(chunks_done, DAQCAP_MAX_FRAME_CHUNKS);
 	unsigned int nchunks_done;
+	u32 link_seq;
 	u32 sequence;
 	u32 errors;
 	u64 ts_end;
@@ -127,6 +130,8 @@ struct daqcap_buffer {
  * @bad_completions: completion records rejected (cookie, chunk or lines
  *	out of range, or a sequence not matching the buffer's frame)
  * @dup_completions: completion records for a chunk already accounted
+ * @incomplete_frames: buffers the card finished without an accepted record
+ *	for every chunk, returned in error (see daqcap_chan_retire_older())
  * @watchdog_completions: completions found by the watchdog, not an IRQ
  * @fifo_overflows: FIFO overflow interrupts
  * @dma_errors: DMA error interrupts (the channel halted)
@@ -142,6 +147,7 @@ struct daqcap_chan_stats {
 	u64 irqs;
 	u64 bad_completions;
 	u64 dup_completions;
+	u64 incomplete_frames;
 	u64 watchdog_completions;
 	u64 fifo_overflows;
 	u64 dma_errors;
