@@ -674,8 +674,12 @@ static void daqcap_post_completion(DaqcapChannel *ch, uint32_t chunk,
                                  status, end_ns)) {
         return;
     }
-    /* The duplicate only where the ring has room for it. */
-    if (dup && ch->cpl_tail - ch->cpl_head < (1u << ch->cpl_log2) &&
+    /*
+     * The duplicate only where the ring keeps room for it and for the
+     * frame's records still to come (reserved at start of frame).
+     */
+    if (dup && (1u << ch->cpl_log2) - (ch->cpl_tail - ch->cpl_head) >=
+               ch->frame_chunks - chunk &&
         !daqcap_write_completion(ch, cookie, chunk, first_line, lines,
                                  status, end_ns)) {
         return;

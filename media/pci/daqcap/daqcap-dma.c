@@ -11,7 +11,9 @@
  * record per chunk. Everything in a record is untrusted: the cookie must
  * name a buffer the card owns, the chunk and its lines must be the ones the
  * channel was started with, and a chunk counts once. A buffer is handed
- * back to vb2 when every chunk of its frame has landed, in any order.
+ * back to vb2 when every chunk of its frame has landed, in any order; one
+ * whose chunk went unreported, in error, once the card has moved on to a
+ * later buffer.
  */
 
 #include <linux/dma-mapping.h>
@@ -182,16 +184,24 @@ static void daqcap_buf_done(struct daqcap_chan *chan, struct daqcap_buffer *buf)
  * flight lost a chunk to a record the accounting rejected and will never
  * complete; rather than hold it until STREAMOFF (and starve the card of it),
  * return it in error now, oldest first. @sequence and @sof are @buf's
- * frame's: a buffer that got no record at all is given the sequence before
- * it, and one that never got its end of frame time that start of frame.
+ * frame's. The buffers that got no record at all took the sequence numbers
+ * just before it, oldest first, and one that never got its end of frame
+ * time ended before that start of frame.
  */
 static void daqcap_chan_retire_older(struct daqcap_chan *chan,
 				     const struct daqcap_buffer *buf,
 				     u32 sequence, u64 sof)
 {
 	struct daqcap_buffer *oldest;
-	unsigned int i;
+	unsigned int i, unseen = 0;
 
+	for (i = 0; i < DAQCAP_MAX_BUFFERS; i++) {
+		struct daqcap_buffer *b = chan->inflight[i];
+
+		if (b && (s32)(b->link_seq - buf->link_seq) < 0 &&
+		    !b->nchunks_done)
+			unseen++;
+	}
 	do {
 		oldest = NULL;
 		for (i = 0; i < DAQCAP_MAX_BUFFERS; i++) {
@@ -204,7 +214,7 @@ static void daqcap_chan_retire_older(struct daqcap_chan *chan,
 		}
 		if (oldest) {
 			if (!oldest->nchunks_done)
-				oldest->sequence = sequence - 1;
+				oldest->sequence = sequence - unseen--;
 			if (!oldest->ts_end)
 				oldest->ts_end = sof;
 			daqcap_buf_done(chan, oldest);
@@ -239,6 +249,16 @@ static void daqcap_chan_account(struct daqcap_chan *chan,
 
 	buf = chan->inflight[cookie];
 	if (!buf->nchunks_done) {
+		/*
+		 * A frame starts only in a buffer the card has taken from
+		 * the ring (DESC_HEAD is past it; one CHAIN entry a buffer):
+		 * a record naming one still queued is a lie, and believing
+		 * it would retire buffers the card is still to fill.
+		 */
+		u32 head = daqcap_ch_read(chan, DAQCAP_CH_DESC_HEAD);
+
+		if ((s32)(head - buf->link_seq) <= 0)
+			goto bad;
 		daqcap_chan_retire_older(chan, buf, sequence,
 					 le64_to_cpu(rec->ts_sof));
 		buf->sequence = sequence;
@@ -251,15 +271,10 @@ static void daqcap_chan_account(struct daqcap_chan *chan,
 	}
 	buf->nchunks_done++;
 	buf->errors |= status & DAQCAP_CPL_STATUS_ERR_MASK;
-	if (chunk == chan->frame_chunks - 1 || status & DAQCAP_CPL_STATUS_EOF)
+	if (chunk == chan->frame_chunks - 1)
 		buf->ts_end = le64_to_cpu(rec->ts_end);
 	chan->stats.chunks++;
-	/*
-	 * The frame ends with its last chunk, or with the record the card
-	 * flags EOF if a rejected record left a chunk missing before it.
-	 */
-	if (buf->nchunks_done == chan->frame_chunks ||
-	    status & DAQCAP_CPL_STATUS_EOF)
+	if (buf->nchunks_done == chan->frame_chunks)
 		daqcap_buf_done(chan, buf);
 	return;
 
