@@ -132,6 +132,7 @@ void daqcap_chan_link(struct daqcap_chan *chan, struct daqcap_buffer *buf)
 	buf->link_seq = chan->desc_tail;
 	buf->ts_end = 0;
 	chan->inflight[cookie] = buf;
+	chan->link_cookie[chan->desc_tail & (DAQCAP_DESC_RING_SIZE - 1)] = cookie;
 
 	d = &chan->desc_ring[chan->desc_tail & (DAQCAP_DESC_RING_SIZE - 1)];
 	d->addr = cpu_to_le64(buf->table_dma);
@@ -161,14 +162,15 @@ static u64 daqcap_chan_timestamp(struct daqcap_chan *chan, u64 card_ns)
 static void daqcap_buf_done(struct daqcap_chan *chan, struct daqcap_buffer *buf)
 {
 	enum vb2_buffer_state state = VB2_BUF_STATE_DONE;
+	bool whole = buf->nchunks_done == chan->frame_chunks;
 
 	chan->inflight[buf->vb.vb2_buf.index] = NULL;
 	buf->vb.sequence = buf->sequence;
 	buf->vb.field = V4L2_FIELD_NONE;
 	buf->vb.vb2_buf.timestamp = daqcap_chan_timestamp(chan, buf->ts_end);
-	if (buf->nchunks_done != chan->frame_chunks)
+	if (!whole)
 		chan->stats.incomplete_frames++;
-	if (buf->errors || buf->nchunks_done != chan->frame_chunks) {
+	if (buf->errors || !whole) {
 		state = VB2_BUF_STATE_ERROR;
 		chan->stats.error_frames++;
 	} else {
@@ -177,49 +179,72 @@ static void daqcap_buf_done(struct daqcap_chan *chan, struct daqcap_buffer *buf)
 	vb2_buffer_done(&buf->vb.vb2_buf, state);
 }
 
+/* The buffer linked at ring index @seq, if it is still in flight. */
+static struct daqcap_buffer *daqcap_chan_linked(struct daqcap_chan *chan,
+						u32 seq)
+{
+	struct daqcap_buffer *b =
+		chan->inflight[chan->link_cookie[seq & (DAQCAP_DESC_RING_SIZE - 1)]];
+
+	return b && b->link_seq == seq ? b : NULL;
+}
+
 /*
  * The card takes buffers in the order they were linked and ends each frame
- * before it starts the next (datasheet, "Frame completion"): a record for
- * @buf means every buffer linked before it is finished. One still in
- * flight lost a chunk to a record the accounting rejected and will never
- * complete; rather than hold it until STREAMOFF (and starve the card of it),
- * return it in error now, oldest first. @sequence and @sof are @buf's
- * frame's. The buffers that got no record at all took the sequence numbers
- * just before it, oldest first, and one that never got its end of frame
- * time ended before that start of frame.
+ * before it starts the next (datasheet, "Frame completion"): when it starts
+ * @buf, every buffer linked before it is finished. One still in flight lost
+ * a chunk to a record the accounting rejected and will never complete;
+ * rather than hold it until STREAMOFF (and starve the card of it), return
+ * it in error now, oldest first. @sequence and @sof are @buf's frame's.
+ * The buffers that got no record at all took the sequence numbers just
+ * before it, oldest first, and one that never got its end of frame time
+ * ended before that start of frame.
+ *
+ * Only the buffers linked since the last start are looked at: with a card
+ * that keeps to the datasheet, the one before @buf, already completed.
+ * At most 32 buffers are in flight, so they all lie within the last
+ * DAQCAP_DESC_RING_SIZE links.
+ *
+ * Return: false, retiring nothing, if the card has not taken @buf from the
+ * ring (DESC_HEAD is not past it): a record naming it is a lie, and
+ * believing it would retire buffers the card is still to fill.
  */
-static void daqcap_chan_retire_older(struct daqcap_chan *chan,
-				     const struct daqcap_buffer *buf,
-				     u32 sequence, u64 sof)
+static bool daqcap_chan_start_frame(struct daqcap_chan *chan,
+				    struct daqcap_buffer *buf,
+				    u32 sequence, u64 sof)
 {
-	struct daqcap_buffer *oldest;
-	unsigned int i, unseen = 0;
+	u32 from = chan->started_seq, seq, unseen = 0;
+	struct daqcap_buffer *b;
+	bool stale = false;
 
-	for (i = 0; i < DAQCAP_MAX_BUFFERS; i++) {
-		struct daqcap_buffer *b = chan->inflight[i];
-
-		if (b && (s32)(b->link_seq - buf->link_seq) < 0 &&
-		    !b->nchunks_done)
-			unseen++;
+	if (buf->link_seq - from > DAQCAP_DESC_RING_SIZE)
+		from = buf->link_seq - DAQCAP_DESC_RING_SIZE;
+	for (seq = from; seq != buf->link_seq; seq++) {
+		b = daqcap_chan_linked(chan, seq);
+		if (b) {
+			stale = true;
+			unseen += !b->nchunks_done;
+		}
 	}
-	do {
-		oldest = NULL;
-		for (i = 0; i < DAQCAP_MAX_BUFFERS; i++) {
-			struct daqcap_buffer *b = chan->inflight[i];
+	if (stale) {
+		u32 head = daqcap_ch_read(chan, DAQCAP_CH_DESC_HEAD);
 
-			if (!b || (s32)(b->link_seq - buf->link_seq) >= 0)
+		if ((s32)(head - buf->link_seq) <= 0)
+			return false;
+		for (seq = from; seq != buf->link_seq; seq++) {
+			b = daqcap_chan_linked(chan, seq);
+			if (!b)
 				continue;
-			if (!oldest || (s32)(b->link_seq - oldest->link_seq) < 0)
-				oldest = b;
+			if (!b->nchunks_done)
+				b->sequence = sequence - unseen--;
+			if (!b->ts_end)
+				b->ts_end = sof;
+			daqcap_buf_done(chan, b);
 		}
-		if (oldest) {
-			if (!oldest->nchunks_done)
-				oldest->sequence = sequence - unseen--;
-			if (!oldest->ts_end)
-				oldest->ts_end = sof;
-			daqcap_buf_done(chan, oldest);
-		}
-	} while (oldest);
+	}
+	chan->started_seq = buf->link_seq;
+	buf->sequence = sequence;
+	return true;
 }
 
 /*
@@ -249,19 +274,9 @@ static void daqcap_chan_account(struct daqcap_chan *chan,
 
 	buf = chan->inflight[cookie];
 	if (!buf->nchunks_done) {
-		/*
-		 * A frame starts only in a buffer the card has taken from
-		 * the ring (DESC_HEAD is past it; one CHAIN entry a buffer):
-		 * a record naming one still queued is a lie, and believing
-		 * it would retire buffers the card is still to fill.
-		 */
-		u32 head = daqcap_ch_read(chan, DAQCAP_CH_DESC_HEAD);
-
-		if ((s32)(head - buf->link_seq) <= 0)
+		if (!daqcap_chan_start_frame(chan, buf, sequence,
+					     le64_to_cpu(rec->ts_sof)))
 			goto bad;
-		daqcap_chan_retire_older(chan, buf, sequence,
-					 le64_to_cpu(rec->ts_sof));
-		buf->sequence = sequence;
 	} else if (sequence != buf->sequence) {
 		goto bad;
 	}
@@ -436,6 +451,7 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan)
 
 	spin_lock_irqsave(&chan->lock, flags);
 	chan->desc_tail = 0;
+	chan->started_seq = 0;
 	chan->cpl_head = 0;
 	chan->frame_width = chan->format.width;
 	chan->frame_height = height;

@@ -131,7 +131,7 @@ struct daqcap_buffer {
  *	out of range, or a sequence not matching the buffer's frame)
  * @dup_completions: completion records for a chunk already accounted
  * @incomplete_frames: buffers the card finished without an accepted record
- *	for every chunk, returned in error (see daqcap_chan_retire_older())
+ *	for every chunk, returned in error (see daqcap_chan_start_frame())
  * @watchdog_completions: completions found by the watchdog, not an IRQ
  * @fifo_overflows: FIFO overflow interrupts
  * @dma_errors: DMA error interrupts (the channel halted)
@@ -188,6 +188,10 @@ struct daqcap_dev;
  * @desc_ring: the descriptor ring (coherent), while streaming
  * @desc_ring_dma: its bus address
  * @desc_tail: next descriptor ring index to fill
+ * @link_cookie: cookie linked at each descriptor ring index (our copy: the
+ *	ring itself is memory the card can write)
+ * @started_seq: link_seq of the buffer whose frame the card started last;
+ *	buffers linked before it are finished
  * @cpl_ring: the completion ring (coherent), while streaming
  * @cpl_ring_dma: its bus address
  * @cpl_log2: log2 of @cpl_ring entries
@@ -233,6 +237,8 @@ struct daqcap_chan {
 	struct daqcap_desc *desc_ring;
 	dma_addr_t desc_ring_dma;
 	u32 desc_tail;
+	u8 link_cookie[DAQCAP_DESC_RING_SIZE];
+	u32 started_seq;
 	struct daqcap_cpl *cpl_ring;
 	dma_addr_t cpl_ring_dma;
 	unsigned int cpl_log2;
