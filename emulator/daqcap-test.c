@@ -1688,6 +1688,345 @@ static void test_multi_channel(void)
     card_stop(&c);
 }
 
+/* ---- Power management, FLR and AER -------------------------------------- */
+
+static uint8_t pm_cap(Card *c)
+{
+    uint8_t cap = qpci_find_capability(c->dev, PCI_CAP_ID_PM, 0);
+
+    g_assert_cmpint(cap, !=, 0);
+    return cap;
+}
+
+static void pm_set(Card *c, uint16_t state)
+{
+    uint8_t cap = pm_cap(c);
+
+    qpci_config_writew(c->dev, cap + PCI_PM_CTRL, state);
+}
+
+static uint16_t pm_get(Card *c)
+{
+    return qpci_config_readw(c->dev, pm_cap(c) + PCI_PM_CTRL) &
+           PCI_PM_CTRL_STATE_MASK;
+}
+
+/*
+ * Extended configuration space (0x100 and up) is reachable only through
+ * ECAM: map the q35 MMCONFIG window, which qtest has no firmware to do.
+ */
+#define ECAM_BASE       0xb0000000ULL
+
+static void ecam_enable(Card *c)
+{
+    QPCIDevice *host = qpci_device_find(c->bus, 0);
+
+    g_assert(host);
+    qpci_config_writel(host, 0x64, 0);          /* PCIEXBAR, high half */
+    qpci_config_writel(host, 0x60, ECAM_BASE | 1);  /* 256 MiB, enabled */
+    g_free(host);
+}
+
+static uint32_t ecam_readl(Card *c, uint32_t off)
+{
+    return qtest_readl(c->qts, ECAM_BASE + (c->dev->devfn << 12) + off);
+}
+
+static void ecam_writel(Card *c, uint32_t off, uint32_t val)
+{
+    qtest_writel(c->qts, ECAM_BASE + (c->dev->devfn << 12) + off, val);
+}
+
+/* Dirty the registers the datasheet says a PM or function reset loses. */
+static void dirty_card(Card *c, Chan *ch, uint64_t buf)
+{
+    wr(c, DAQCAP_REG_SCRATCH, 0x12345678);
+    wr(c, DAQCAP_REG_IRQ_MASK, DAQCAP_IRQ_CHANNEL(1) | DAQCAP_IRQ_INPUT_CHANGE);
+    wr(c, DAQCAP_INPUT_BASE(VGA_INPUT) + DAQCAP_IN_PATTERN,
+       DAQCAP_PATTERN_VERIFY);
+    chan_setup(c, ch, 1, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 16, 4, 4);
+    cwr(ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+    cwr(ch, DAQCAP_CH_IRQ_COALESCE, 0x00100201);
+    for (unsigned i = 0; i < 8; i++) {
+        queue_simple(ch, buf, 4096, i);
+    }
+    chan_enable(ch, VGA_INPUT);
+    step_frames(c, 2);
+    g_assert_cmpuint(crd(ch, DAQCAP_CH_FRAMES), >=, 1);
+    g_assert_cmphex(rd(c, DAQCAP_REG_SCRATCH), ==, 0x12345678);
+}
+
+/*
+ * The PM capability: D0 and D3hot, No_Soft_Reset clear. In D3hot the
+ * registers read all-ones and ignore writes; back in D0 they are all at
+ * their reset values, as after REG_RESET.
+ */
+static void test_pm_d3hot(void)
+{
+    Card c;
+    Chan ch;
+    uint8_t cap;
+    uint16_t pmc;
+
+    card_start(&c, "");
+    cap = pm_cap(&c);
+    pmc = qpci_config_readw(c.dev, cap + PCI_PM_PMC);
+    g_assert_cmphex(pmc & PCI_PM_CAP_VER_MASK, ==, 3);
+    g_assert_cmphex(pmc & (PCI_PM_CAP_D1 | PCI_PM_CAP_D2 | PCI_PM_CAP_PME_MASK),
+                    ==, 0);
+    g_assert_cmphex(qpci_config_readw(c.dev, cap + PCI_PM_CTRL), ==, 0);
+    /* D1 and D2 are not supported: writing them changes nothing. */
+    pm_set(&c, 1);
+    g_assert_cmphex(pm_get(&c), ==, 0);
+    pm_set(&c, 2);
+    g_assert_cmphex(pm_get(&c), ==, 0);
+    g_assert_cmphex(rd(&c, DAQCAP_REG_ID), ==, DAQCAP_ID_VALUE);
+
+    dirty_card(&c, &ch, guest_alloc(&c.alloc, 4096));
+    pm_set(&c, 3);
+    g_assert_cmphex(pm_get(&c), ==, 3);
+    /* No_Soft_Reset stays clear, whatever is written. */
+    qpci_config_writew(c.dev, cap + PCI_PM_CTRL, 3 | PCI_PM_CTRL_NO_SOFT_RESET);
+    g_assert_cmphex(qpci_config_readw(c.dev, cap + PCI_PM_CTRL), ==, 3);
+    step_frames(&c, 1);
+    pm_set(&c, 0);
+    g_assert_cmphex(pm_get(&c), ==, 0);
+    check_reset_values(&c, "D3hot -> D0");
+    /* The inputs' sources are not reset. */
+    g_assert_cmphex(ird(&c, VGA_INPUT, DAQCAP_IN_ACTIVE_SIZE), ==,
+                    VGA_W | VGA_H << 16);
+    card_stop(&c);
+}
+
+/* In D3hot the registers do not decode: reads are all-ones, writes lost. */
+static void test_pm_mmio(void)
+{
+    Card c;
+
+    card_start(&c, "");
+    wr(&c, DAQCAP_REG_SCRATCH, 0x5a5a5a5a);
+    pm_set(&c, 3);
+    g_assert_cmphex(rd(&c, DAQCAP_REG_ID), ==, 0xffffffff);
+    g_assert_cmphex(rd(&c, DAQCAP_REG_SCRATCH), ==, 0xffffffff);
+    g_assert_cmphex(rd(&c, DAQCAP_REG_IRQ_STATUS), ==, 0xffffffff);
+    g_assert_cmphex(rd(&c, DAQCAP_CHANNEL_BASE(0) + DAQCAP_CH_STATUS), ==,
+                    0xffffffff);
+    g_assert_cmphex(ird(&c, 0, DAQCAP_IN_STATUS), ==, 0xffffffff);
+    wr(&c, DAQCAP_CHANNEL_BASE(0) + DAQCAP_CH_SIZE, 0x00400040);
+    /* Configuration space still answers. */
+    g_assert_cmphex(qpci_config_readw(c.dev, PCI_VENDOR_ID), ==,
+                    DAQCAP_PCI_VENDOR_ID);
+    pm_set(&c, 0);
+    g_assert_cmphex(rd(&c, DAQCAP_REG_ID), ==, DAQCAP_ID_VALUE);
+    g_assert_cmphex(rd(&c, DAQCAP_CHANNEL_BASE(0) + DAQCAP_CH_SIZE), ==, 0);
+    card_stop(&c);
+}
+
+/*
+ * A streaming channel goes quiet in D3hot: no DMA, no interrupt, and it
+ * stays stopped back in D0. An input change in D3hot latches, and is
+ * signalled once the driver unmasks it again in D0.
+ */
+static void test_pm_quiesce(void)
+{
+    Card c;
+    Chan ch;
+    uint64_t buf, writes, reads;
+
+    card_start(&c, "");
+    qtest_memset(c.qts, c.msi_area, 0, 4096);
+    qpci_msix_enable(c.dev);
+    for (unsigned v = 0; v <= 4; v++) {
+        msix_route(&c, v);
+    }
+    buf = guest_alloc(&c.alloc, 4096);
+    g_assert_cmpuint(qom_u64(&c, "dma-writes"), ==, 0);
+    dirty_card(&c, &ch, buf);
+    writes = qom_u64(&c, "dma-writes");
+    reads = qom_u64(&c, "dma-reads");
+    /* 4 chunks of data and 2 writes per completion record, per frame. */
+    g_assert_cmpuint(writes, >=, 4 + 4 * 2);
+    g_assert_cmpuint(reads, >=, 1);
+    g_assert_cmphex(msg_take(&c, DAQCAP_MSIX_VEC_CHANNEL(1)), ==, 0x102);
+
+    /* Mid-frame, so that the stop cuts a frame in progress. */
+    sync_sof(&ch);
+    step(&c, 20 * VGA_LINE_NS);
+    writes = qom_u64(&c, "dma-writes");
+    reads = qom_u64(&c, "dma-reads");
+    msg_take(&c, DAQCAP_MSIX_VEC_CHANNEL(1));
+    pm_set(&c, 3);
+    step_frames(&c, 5);
+    g_assert_cmpuint(qom_u64(&c, "dma-writes"), ==, writes);
+    g_assert_cmpuint(qom_u64(&c, "dma-reads"), ==, reads);
+    g_assert_cmpuint(qom_u64(&c, "dma-blocked"), ==, 0);
+    g_assert_cmpuint(msg_take(&c, DAQCAP_MSIX_VEC_CHANNEL(1)), ==, 0);
+
+    /* The source changes while the card sleeps: latched, not signalled. */
+    qom_set_str(&c, "input1-timings", "1920x1080p50");
+    g_assert_cmpuint(msg_take(&c, DAQCAP_MSIX_VEC_GLOBAL), ==, 0);
+    pm_set(&c, 0);
+    g_assert_cmpuint(msg_take(&c, DAQCAP_MSIX_VEC_GLOBAL), ==, 0);
+    g_assert_cmphex(rd(&c, DAQCAP_REG_INPUT_CHANGED), ==, 1u << 1);
+    g_assert_cmphex(rd(&c, DAQCAP_REG_IRQ_STATUS), ==, DAQCAP_IRQ_INPUT_CHANGE);
+    g_assert_cmphex(ird(&c, 1, DAQCAP_IN_TOTAL_SIZE), ==, 2640 | 1125 << 16);
+    wr(&c, DAQCAP_REG_IRQ_MASK, DAQCAP_IRQ_INPUT_CHANGE);
+    g_assert_cmphex(msg_take(&c, DAQCAP_MSIX_VEC_GLOBAL), ==, 0x100);
+
+    /* Back in D0 the channel is reset: still nothing moves. */
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_STATUS), ==, 0);
+    step_frames(&c, 3);
+    g_assert_cmpuint(qom_u64(&c, "dma-writes"), ==, writes);
+    g_assert_cmpuint(qom_u64(&c, "dma-reads"), ==, reads);
+    card_stop(&c);
+}
+
+/*
+ * Bus mastering switched off under a running channel: its next transfer is
+ * never issued (counted in dma-blocked) and the channel halts.
+ */
+static void test_bus_master_off(void)
+{
+    Card c;
+    Chan ch;
+    uint64_t buf, writes;
+    uint16_t cmd;
+
+    card_start(&c, "");
+    buf = guest_alloc(&c.alloc, 4096);
+    chan_setup(&c, &ch, 0, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 16, 4, 4);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+    queue_simple(&ch, buf, 4096, 1);
+    queue_simple(&ch, buf, 4096, 2);
+    chan_enable(&ch, VGA_INPUT);
+    sync_sof(&ch);
+    step(&c, 20 * VGA_LINE_NS);
+    writes = qom_u64(&c, "dma-writes");
+    g_assert_cmpuint(writes, >, 0);
+    cmd = qpci_config_readw(c.dev, PCI_COMMAND);
+    qpci_config_writew(c.dev, PCI_COMMAND, cmd & ~PCI_COMMAND_MASTER);
+    step_frames(&c, 2);
+    g_assert_cmpuint(qom_u64(&c, "dma-writes"), ==, writes);
+    g_assert_cmpuint(qom_u64(&c, "dma-blocked"), ==, 1);
+    g_assert(crd(&ch, DAQCAP_CH_IRQ_STATUS) & DAQCAP_CH_IRQ_DMA_ERROR);
+    g_assert(crd(&ch, DAQCAP_CH_STATUS) & DAQCAP_CH_STATUS_HALTED);
+    qpci_config_writew(c.dev, PCI_COMMAND, cmd);
+    card_stop(&c);
+}
+
+/*
+ * A Function Level Reset resets the card and its configuration header,
+ * from D0 and from D3hot.
+ */
+static void test_flr(void)
+{
+    Card c;
+    Chan ch;
+    uint8_t exp;
+    uint32_t bar0;
+    uint64_t writes;
+
+    card_start(&c, "");
+    exp = qpci_find_capability(c.dev, PCI_CAP_ID_EXP, 0);
+    g_assert_cmphex(qpci_config_readl(c.dev, exp + PCI_EXP_DEVCAP) &
+                    PCI_EXP_DEVCAP_FLR, ==, PCI_EXP_DEVCAP_FLR);
+    bar0 = qpci_config_readl(c.dev, PCI_BASE_ADDRESS_0);
+
+    for (unsigned from = 0; from <= 3; from += 3) {
+        dirty_card(&c, &ch, guest_alloc(&c.alloc, 4096));
+        pm_set(&c, from);
+        qpci_config_writew(c.dev, exp + PCI_EXP_DEVCTL,
+                           qpci_config_readw(c.dev, exp + PCI_EXP_DEVCTL) |
+                           PCI_EXP_DEVCTL_BCR_FLR);
+        /* The header is reset too: BARs, decoding and bus mastering. */
+        g_assert_cmphex(qpci_config_readw(c.dev, exp + PCI_EXP_DEVCTL) &
+                        PCI_EXP_DEVCTL_BCR_FLR, ==, 0);
+        g_assert_cmphex(qpci_config_readw(c.dev, PCI_COMMAND) &
+                        (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER), ==, 0);
+        g_assert_cmphex(qpci_config_readl(c.dev, PCI_BASE_ADDRESS_0), !=, bar0);
+        g_assert_cmphex(pm_get(&c), ==, 0);
+        writes = qom_u64(&c, "dma-writes");
+        /* What the PCI core does after an FLR: restore the header. */
+        qpci_config_writel(c.dev, PCI_BASE_ADDRESS_0, bar0);
+        qpci_device_enable(c.dev);
+        check_reset_values(&c, from ? "FLR from D3hot" : "FLR");
+        step_frames(&c, 3);
+        g_assert_cmpuint(qom_u64(&c, "dma-writes"), ==, writes);
+    }
+    card_stop(&c);
+}
+
+/*
+ * AER: the extended capability at 0x100, errors injected from the monitor
+ * land in its status registers with the default severities, and clear with
+ * a write of ones. On a root port, as the VM bench places the card, the
+ * monitor accepts the injection too.
+ */
+static void test_aer(void)
+{
+    Card c;
+    QTestState *qts;
+    uint32_t hdr;
+    uint8_t exp;
+    g_autofree char *out = NULL;
+
+    card_start(&c, "");
+    ecam_enable(&c);
+    g_assert_cmphex(ecam_readl(&c, 0), ==,
+                    DAQCAP_PCI_VENDOR_ID | DAQCAP_PCI_DEVICE_ID << 16);
+    hdr = ecam_readl(&c, 0x100);
+    g_assert_cmphex(PCI_EXT_CAP_ID(hdr), ==, PCI_EXT_CAP_ID_ERR);
+    g_assert_cmphex(PCI_EXT_CAP_VER(hdr), ==, 2);    /* AER version 2 */
+    g_assert_cmphex(ecam_readl(&c, 0x100 + PCI_ERR_UNCOR_STATUS), ==, 0);
+    g_assert(ecam_readl(&c, 0x100 + PCI_ERR_UNCOR_SEVER) &
+             PCI_ERR_UNC_MALF_TLP);
+    g_assert(!(ecam_readl(&c, 0x100 + PCI_ERR_UNCOR_SEVER) &
+               PCI_ERR_UNC_POISON_TLP));
+
+    exp = qpci_find_capability(c.dev, PCI_CAP_ID_EXP, 0);
+    qpci_config_writew(c.dev, exp + PCI_EXP_DEVCTL,
+                       PCI_EXP_DEVCTL_CERE | PCI_EXP_DEVCTL_NFERE |
+                       PCI_EXP_DEVCTL_FERE | PCI_EXP_DEVCTL_URRE);
+    out = qtest_hmp(c.qts, "pcie_aer_inject_error card0 POISON_TLP");
+    g_assert(g_str_has_prefix(out, "OK id: card0"));
+    g_assert_cmphex(ecam_readl(&c, 0x100 + PCI_ERR_UNCOR_STATUS), ==,
+                    PCI_ERR_UNC_POISON_TLP);
+    g_assert_cmphex(qpci_config_readw(c.dev, exp + PCI_EXP_DEVSTA) &
+                    (PCI_EXP_DEVSTA_NFED | PCI_EXP_DEVSTA_FED), ==,
+                    PCI_EXP_DEVSTA_NFED);
+    g_free(out);
+    out = qtest_hmp(c.qts, "pcie_aer_inject_error -c card0 BAD_TLP");
+    g_assert(g_str_has_prefix(out, "OK id: card0"));
+    g_assert_cmphex(ecam_readl(&c, 0x100 + PCI_ERR_COR_STATUS), ==,
+                    PCI_ERR_COR_BAD_TLP);
+    /* The status bits are write-one-to-clear, through the config hook. */
+    ecam_writel(&c, 0x100 + PCI_ERR_UNCOR_STATUS, PCI_ERR_UNC_POISON_TLP);
+    ecam_writel(&c, 0x100 + PCI_ERR_COR_STATUS, PCI_ERR_COR_BAD_TLP);
+    g_assert_cmphex(ecam_readl(&c, 0x100 + PCI_ERR_UNCOR_STATUS), ==, 0);
+    g_assert_cmphex(ecam_readl(&c, 0x100 + PCI_ERR_COR_STATUS), ==, 0);
+    g_free(out);
+    out = qtest_hmp(c.qts, "pcie_aer_inject_error card0 MALF_TLP");
+    g_assert(g_str_has_prefix(out, "OK id: card0"));
+    g_assert_cmphex(ecam_readl(&c, 0x100 + PCI_ERR_UNCOR_STATUS), ==,
+                    PCI_ERR_UNC_MALF_TLP);
+    g_assert(qpci_config_readw(c.dev, exp + PCI_EXP_DEVSTA) &
+             PCI_EXP_DEVSTA_FED);
+    /* The error does not touch the card's own state. */
+    g_assert_cmphex(rd(&c, DAQCAP_REG_ID), ==, DAQCAP_ID_VALUE);
+    card_stop(&c);
+
+    qts = qtest_init("-machine q35 "
+                     "-device pcie-root-port,id=rp0,bus=pcie.0,chassis=1 "
+                     "-device daqcap,id=daqcap0,bus=rp0");
+    g_free(out);
+    out = qtest_hmp(qts, "pcie_aer_inject_error daqcap0 POISON_TLP");
+    g_assert(g_str_has_prefix(out, "OK id: daqcap0"));
+    g_free(out);
+    out = qtest_hmp(qts, "pcie_aer_inject_error daqcap0 SDN");
+    g_assert(g_str_has_prefix(out, "OK id: daqcap0"));
+    qtest_quit(qts);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1716,5 +2055,11 @@ int main(int argc, char **argv)
     qtest_add_func("/daqcap/msi-and-intx", test_msi_and_intx);
     qtest_add_func("/daqcap/hostile", test_hostile);
     qtest_add_func("/daqcap/multi-channel", test_multi_channel);
+    qtest_add_func("/daqcap/pm-d3hot", test_pm_d3hot);
+    qtest_add_func("/daqcap/pm-mmio", test_pm_mmio);
+    qtest_add_func("/daqcap/pm-quiesce", test_pm_quiesce);
+    qtest_add_func("/daqcap/bus-master-off", test_bus_master_off);
+    qtest_add_func("/daqcap/flr", test_flr);
+    qtest_add_func("/daqcap/aer", test_aer);
     return g_test_run();
 }

@@ -23,6 +23,14 @@
  * card (ring indices, descriptors, lengths) is validated; nothing it writes
  * can make the model abort, loop or touch memory outside the guest's DMA
  * address space.
+ *
+ * Power and resets: the card has a PCI power management capability with D0
+ * and D3hot, No_Soft_Reset clear, so going D3hot stops every channel and
+ * the way back to D0 resets the card as REG_RESET does; a Function Level
+ * Reset or a conventional reset resets it with its configuration space.
+ * All DMA goes through daqcap_dma_read() and daqcap_dma_write(), which
+ * count it and refuse it, counted apart, while bus mastering is off or the
+ * function is in D3hot.
  */
 
 #include "qemu/osdep.h"
@@ -35,6 +43,7 @@
 #include "qapi/visitor.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/pcie.h"
+#include "hw/pci/pcie_aer.h"
 #include "hw/pci/msi.h"
 #include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
@@ -155,9 +164,17 @@ typedef struct DaqcapChannel {
     uint64_t stat_error_frames, stat_irqs, stat_lost_irqs;
 } DaqcapChannel;
 
+/* PowerState values of the PMCSR: the card implements D0 and D3hot. */
+enum {
+    DAQCAP_PM_D0 = 0,
+    DAQCAP_PM_D3HOT = 3,
+};
+
 struct DaqcapState {
     PCIDevice parent_obj;
     MemoryRegion mmio;
+    uint8_t pm_cap;             /* offset of the PM capability */
+    uint8_t power_state;        /* DAQCAP_PM_D0 or DAQCAP_PM_D3HOT */
 
     /* Properties. */
     uint32_t num_channels;
@@ -174,6 +191,11 @@ struct DaqcapState {
 
     DaqcapInput inputs[DAQCAP_MAX_INPUTS];
     DaqcapChannel channels[DAQCAP_MAX_CHANNELS];
+
+    /* Read-only DMA statistics for tests, cumulative since creation. */
+    uint64_t stat_dma_writes;   /* write transactions issued */
+    uint64_t stat_dma_reads;    /* read transactions issued */
+    uint64_t stat_dma_blocked;  /* transactions refused, never issued */
 };
 
 #define DAQCAP_CPL_STATUS_NO_DATA \
@@ -231,6 +253,11 @@ static const DaqcapMode *daqcap_find_mode(const char *name)
         }
     }
     return NULL;
+}
+
+static bool daqcap_powered(DaqcapState *s)
+{
+    return s->power_state == DAQCAP_PM_D0;
 }
 
 static bool daqcap_chan_running(DaqcapChannel *ch)
@@ -307,7 +334,7 @@ static void daqcap_update_intx(DaqcapState *s)
     PCIDevice *pdev = PCI_DEVICE(s);
     bool level = false;
 
-    if (!msix_enabled(pdev) && !msi_enabled(pdev)) {
+    if (daqcap_powered(s) && !msix_enabled(pdev) && !msi_enabled(pdev)) {
         level = (daqcap_irq_status(s) & s->irq_mask) != 0;
     }
     pci_set_irq(pdev, level);
@@ -324,8 +351,12 @@ static void daqcap_signal(DaqcapState *s, uint32_t source, DaqcapChannel *ch,
 {
     PCIDevice *pdev = PCI_DEVICE(s);
 
-    /* Only an event whose own bit is unmasked sends a message. */
-    if (!(s->irq_mask & source) || (ch && !(ch->irq_mask & bits))) {
+    /*
+     * Only an event whose own bit is unmasked sends a message, and nothing
+     * is signalled from D3hot (whatever latches stays latched).
+     */
+    if (!daqcap_powered(s) || !(s->irq_mask & source) ||
+        (ch && !(ch->irq_mask & bits))) {
         daqcap_update_intx(s);
         return;
     }
@@ -411,6 +442,50 @@ static void daqcap_chan_coalesce(DaqcapChannel *ch, bool eof)
 
 /* ---- DMA --------------------------------------------------------------- */
 
+/*
+ * Every DMA transaction of the card goes through these two. A function in
+ * D3hot or without Bus Master Enable issues none: the access fails, as it
+ * would on the bus, and is counted as blocked instead of issued.
+ */
+static bool daqcap_dma_allowed(DaqcapState *s, bool is_write, dma_addr_t addr,
+                               dma_addr_t len)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    const char *why;
+
+    if (!daqcap_powered(s)) {
+        why = "function in D3hot";
+    } else if (!(pci_get_word(pdev->config + PCI_COMMAND) &
+                 PCI_COMMAND_MASTER)) {
+        why = "bus mastering off";
+    } else {
+        return true;
+    }
+    s->stat_dma_blocked++;
+    trace_daqcap_dma_blocked(is_write ? "write" : "read", addr, len, why);
+    return false;
+}
+
+static MemTxResult daqcap_dma_read(DaqcapState *s, dma_addr_t addr, void *buf,
+                                   dma_addr_t len)
+{
+    if (!daqcap_dma_allowed(s, false, addr, len)) {
+        return MEMTX_ERROR;
+    }
+    s->stat_dma_reads++;
+    return pci_dma_read(PCI_DEVICE(s), addr, buf, len);
+}
+
+static MemTxResult daqcap_dma_write(DaqcapState *s, dma_addr_t addr,
+                                    const void *buf, dma_addr_t len)
+{
+    if (!daqcap_dma_allowed(s, true, addr, len)) {
+        return MEMTX_ERROR;
+    }
+    s->stat_dma_writes++;
+    return pci_dma_write(PCI_DEVICE(s), addr, buf, len);
+}
+
 /* A DMA failure stops the channel: no more reads, writes or completions. */
 static void daqcap_chan_halt(DaqcapChannel *ch, uint32_t irq, const char *why)
 {
@@ -435,8 +510,6 @@ static void daqcap_chan_halt(DaqcapChannel *ch, uint32_t irq, const char *why)
 static MemTxResult daqcap_buf_write(DaqcapChannel *ch, uint64_t off,
                                     const uint8_t *data, uint64_t len)
 {
-    PCIDevice *pdev = PCI_DEVICE(ch->card);
-
     if (off < ch->seg_cursor_off) {
         ch->seg_cursor = 0;
         ch->seg_cursor_off = 0;
@@ -457,7 +530,7 @@ static MemTxResult daqcap_buf_write(DaqcapChannel *ch, uint64_t off,
         }
         in_seg = off - ch->seg_cursor_off;
         n = MIN(len, seg->len - in_seg);
-        res = pci_dma_write(pdev, seg->addr + in_seg, data, n);
+        res = daqcap_dma_write(ch->card, seg->addr + in_seg, data, n);
         if (res != MEMTX_OK) {
             return res;
         }
@@ -512,7 +585,6 @@ static void daqcap_buffer_taken(DaqcapChannel *ch, uint32_t nsegs,
 /* Take the buffer described by the table a CHAIN ring entry points at. */
 static int daqcap_fetch_chain(DaqcapChannel *ch, const uint8_t *entry)
 {
-    PCIDevice *pdev = PCI_DEVICE(ch->card);
     uint64_t table = ldq_le_p(entry + DAQCAP_DESC_ADDR);
     uint32_t count = ldl_le_p(entry + DAQCAP_DESC_LEN);
     uint16_t flags = lduw_le_p(entry + DAQCAP_DESC_FLAGS);
@@ -533,8 +605,9 @@ static int daqcap_fetch_chain(DaqcapChannel *ch, const uint8_t *entry)
         if (i % 64 == 0) {
             uint32_t n = MIN(64, count - i);
 
-            if (pci_dma_read(pdev, table + (uint64_t)i * DAQCAP_DESC_SIZE,
-                             batch, n * DAQCAP_DESC_SIZE) != MEMTX_OK) {
+            if (daqcap_dma_read(ch->card,
+                                table + (uint64_t)i * DAQCAP_DESC_SIZE,
+                                batch, n * DAQCAP_DESC_SIZE) != MEMTX_OK) {
                 daqcap_chan_halt(ch, DAQCAP_CH_IRQ_DMA_ERROR,
                                  "descriptor table read failed");
                 return -1;
@@ -563,7 +636,6 @@ static int daqcap_fetch_chain(DaqcapChannel *ch, const uint8_t *entry)
  */
 static int daqcap_fetch_buffer(DaqcapChannel *ch)
 {
-    PCIDevice *pdev = PCI_DEVICE(ch->card);
     uint32_t ring_size = 1u << ch->desc_log2;
     uint32_t avail = ch->desc_tail - ch->desc_head;
     uint64_t total = 0;
@@ -579,8 +651,9 @@ static int daqcap_fetch_buffer(DaqcapChannel *ch)
         uint8_t desc[DAQCAP_DESC_SIZE];
         uint16_t flags;
 
-        if (pci_dma_read(pdev, ch->desc_base + (uint64_t)slot * DAQCAP_DESC_SIZE,
-                         desc, sizeof(desc)) != MEMTX_OK) {
+        if (daqcap_dma_read(ch->card,
+                            ch->desc_base + (uint64_t)slot * DAQCAP_DESC_SIZE,
+                            desc, sizeof(desc)) != MEMTX_OK) {
             daqcap_chan_halt(ch, DAQCAP_CH_IRQ_DMA_ERROR,
                              "descriptor read failed");
             return -1;
@@ -614,7 +687,6 @@ static bool daqcap_write_completion(DaqcapChannel *ch, uint16_t cookie,
                                     int64_t end_ns)
 {
     DaqcapState *s = ch->card;
-    PCIDevice *pdev = PCI_DEVICE(s);
     uint32_t slot = ch->cpl_tail & ((1u << ch->cpl_log2) - 1);
     uint64_t addr = ch->cpl_base + (uint64_t)slot * DAQCAP_CPL_SIZE;
     uint8_t rec[DAQCAP_CPL_SIZE];
@@ -633,9 +705,9 @@ static bool daqcap_write_completion(DaqcapChannel *ch, uint16_t cookie,
     stl_le_p(rec + DAQCAP_CPL_STATUS, status);
 
     /* The record body first, the status word carrying the phase last. */
-    if (pci_dma_write(pdev, addr, rec, DAQCAP_CPL_STATUS) != MEMTX_OK ||
-        pci_dma_write(pdev, addr + DAQCAP_CPL_STATUS,
-                      rec + DAQCAP_CPL_STATUS, 4) != MEMTX_OK) {
+    if (daqcap_dma_write(s, addr, rec, DAQCAP_CPL_STATUS) != MEMTX_OK ||
+        daqcap_dma_write(s, addr + DAQCAP_CPL_STATUS,
+                         rec + DAQCAP_CPL_STATUS, 4) != MEMTX_OK) {
         daqcap_chan_halt(ch, DAQCAP_CH_IRQ_DMA_ERROR,
                          "completion write failed");
         return false;
@@ -1307,6 +1379,11 @@ static uint64_t daqcap_mmio_read(void *opaque, hwaddr addr, unsigned size)
     DaqcapState *s = opaque;
     uint64_t val = 0;
 
+    if (!daqcap_powered(s)) {
+        /* The function does not decode its registers in D3hot. */
+        trace_daqcap_mmio_read(addr, UINT32_MAX);
+        return UINT32_MAX;
+    }
     if (addr >= DAQCAP_CHANNEL_BASE(0) &&
         addr < DAQCAP_CHANNEL_BASE(s->num_channels)) {
         unsigned c = (addr - DAQCAP_CHANNEL_BASE(0)) / 0x100;
@@ -1391,6 +1468,12 @@ static void daqcap_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
     uint32_t val = val64;
 
     trace_daqcap_mmio_write(addr, val);
+    if (!daqcap_powered(s)) {
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "daqcap: write 0x%x to register 0x%04" HWADDR_PRIx
+                      " in D3hot ignored\n", val, addr);
+        return;
+    }
     if (addr >= DAQCAP_CHANNEL_BASE(0) &&
         addr < DAQCAP_CHANNEL_BASE(s->num_channels)) {
         unsigned c = (addr - DAQCAP_CHANNEL_BASE(0)) / 0x100;
@@ -1653,17 +1736,103 @@ static void daqcap_reset(DaqcapState *s)
     daqcap_update_intx(s);
 }
 
+/*
+ * A conventional reset or an FLR: the card resets as with REG_RESET and
+ * returns to D0. The PCI core resets the configuration header, MSI and
+ * MSI-X after this (pci_device_reset()); the PCIe error enables are ours.
+ */
 static void daqcap_qdev_reset(DeviceState *dev)
 {
     DaqcapState *s = DAQCAP(dev);
     PCIDevice *pdev = PCI_DEVICE(dev);
 
+    /* pcie_cap_flr_write_config() clears BCR_FLR only after the reset. */
+    if (pci_get_word(pdev->config + pdev->exp.exp_cap + PCI_EXP_DEVCTL) &
+        PCI_EXP_DEVCTL_BCR_FLR) {
+        trace_daqcap_flr();
+    }
+    if (s->power_state != DAQCAP_PM_D0) {
+        trace_daqcap_power_state(s->power_state, DAQCAP_PM_D0, "reset");
+    }
+    s->power_state = DAQCAP_PM_D0;
+    pci_word_test_and_clear_mask(pdev->config + s->pm_cap + PCI_PM_CTRL,
+                                 PCI_PM_CTRL_STATE_MASK);
+    pcie_cap_deverr_reset(pdev);
     daqcap_reset(s);
     if (msix_present(pdev)) {
         msix_unuse_all_vectors(pdev);
         for (unsigned v = 0; v <= s->num_channels; v++) {
             msix_vector_use(pdev, v);
         }
+    }
+}
+
+/* ---- Power management --------------------------------------------------- */
+
+/*
+ * D0 -> D3hot: every channel stops where it is (no more DMA, completions,
+ * interrupts or timers) and INTx deasserts. The inputs keep running and
+ * their changes keep latching in INPUT_CHANGED, unsignalled.
+ */
+static void daqcap_enter_d3hot(DaqcapState *s)
+{
+    for (unsigned c = 0; c < s->num_channels; c++) {
+        daqcap_channel_stop(&s->channels[c]);
+    }
+    daqcap_update_intx(s);
+}
+
+/*
+ * D3hot -> D0 with No_Soft_Reset clear: the internal reset of REG_RESET.
+ * INPUT_CHANGED belongs to the input side, which stays powered in D3hot:
+ * it keeps the changes the driver has not seen yet, signalled once the
+ * driver unmasks DAQCAP_IRQ_INPUT_CHANGE again.
+ */
+static void daqcap_leave_d3hot(DaqcapState *s)
+{
+    uint32_t input_changed = s->input_changed;
+
+    daqcap_reset(s);
+    s->input_changed = input_changed;
+}
+
+/* Act on a PMCSR write, after the PCI core has stored it. */
+static void daqcap_pm_write(DaqcapState *s)
+{
+    uint8_t *pmcsr = PCI_DEVICE(s)->config + s->pm_cap + PCI_PM_CTRL;
+    uint8_t state = pci_get_word(pmcsr) & PCI_PM_CTRL_STATE_MASK;
+
+    if (state != DAQCAP_PM_D0 && state != DAQCAP_PM_D3HOT) {
+        /* D1 and D2 are not supported: the write leaves the state alone. */
+        qemu_log_mask(LOG_GUEST_ERROR,
+                      "daqcap: unsupported power state D%u ignored\n", state);
+        pci_set_word(pmcsr, (pci_get_word(pmcsr) & ~PCI_PM_CTRL_STATE_MASK) |
+                            s->power_state);
+        return;
+    }
+    if (state == s->power_state) {
+        return;
+    }
+    trace_daqcap_power_state(s->power_state, state, "PMCSR");
+    s->power_state = state;
+    if (state == DAQCAP_PM_D3HOT) {
+        daqcap_enter_d3hot(s);
+    } else {
+        daqcap_leave_d3hot(s);
+    }
+}
+
+static void daqcap_write_config(PCIDevice *pdev, uint32_t addr, uint32_t val,
+                                int len)
+{
+    DaqcapState *s = DAQCAP(pdev);
+
+    pci_default_write_config(pdev, addr, val, len);
+    /* An FLR resets the card (daqcap_qdev_reset) before this returns. */
+    pcie_cap_flr_write_config(pdev, addr, val, len);
+    pcie_aer_write_config(pdev, addr, val, len);
+    if (range_covers_byte(addr, len, s->pm_cap + PCI_PM_CTRL)) {
+        daqcap_pm_write(s);
     }
 }
 
@@ -1709,6 +1878,7 @@ static void daqcap_realize(PCIDevice *pdev, Error **errp)
     DaqcapState *s = DAQCAP(pdev);
     Object *obj = OBJECT(pdev);
     uint8_t *pci_conf = pdev->config;
+    int ret;
 
     if (s->num_channels < 1 || s->num_channels > DAQCAP_MAX_CHANNELS) {
         error_setg(errp, "daqcap: channels must be 1..%u", DAQCAP_MAX_CHANNELS);
@@ -1747,6 +1917,27 @@ static void daqcap_realize(PCIDevice *pdev, Error **errp)
     if (msi_init(pdev, 0, 1, true, false, errp)) {
         msix_uninit_exclusive_bar(pdev);
         return;
+    }
+
+    /*
+     * Power management 1.2: D0 and D3hot only, no PME, No_Soft_Reset
+     * clear (D3hot -> D0 resets the card). Only PowerState is writable.
+     */
+    ret = pci_add_capability(pdev, PCI_CAP_ID_PM, 0, PCI_PM_SIZEOF, errp);
+    if (ret < 0) {
+        goto err_msi;
+    }
+    s->pm_cap = ret;
+    pci_set_word(pci_conf + s->pm_cap + PCI_PM_PMC, 3);
+    pci_set_word(pci_conf + s->pm_cap + PCI_PM_CTRL, DAQCAP_PM_D0);
+    pci_set_word(pdev->wmask + s->pm_cap + PCI_PM_CTRL,
+                 PCI_PM_CTRL_STATE_MASK);
+
+    /* Errors are reported through AER; an FLR resets the function. */
+    pcie_cap_deverr_init(pdev);
+    pcie_cap_flr_init(pdev);
+    if (pcie_aer_init(pdev, PCI_ERR_VER, 0x100, PCI_ERR_SIZEOF, errp) < 0) {
+        goto err_msi;
     }
 
     for (unsigned c = 0; c < s->num_channels; c++) {
@@ -1792,7 +1983,18 @@ static void daqcap_realize(PCIDevice *pdev, Error **errp)
                             daqcap_input_prop_set_timings,
                             daqcap_input_prop_release, p2);
     }
+    object_property_add_uint64_ptr(obj, "dma-writes", &s->stat_dma_writes,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "dma-reads", &s->stat_dma_reads,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "dma-blocked", &s->stat_dma_blocked,
+                                   OBJ_PROP_FLAG_READ);
     daqcap_reset(s);
+    return;
+
+err_msi:
+    msi_uninit(pdev);
+    msix_uninit_exclusive_bar(pdev);
 }
 
 static void daqcap_exit(PCIDevice *pdev)
@@ -1807,6 +2009,7 @@ static void daqcap_exit(PCIDevice *pdev)
         g_free(ch->segs);
         g_free(ch->staging);
     }
+    pcie_aer_exit(pdev);
     msi_uninit(pdev);
     msix_uninit_exclusive_bar(pdev);
 }
@@ -1844,6 +2047,7 @@ static void daqcap_class_init(ObjectClass *klass, void *data)
 
     k->realize = daqcap_realize;
     k->exit = daqcap_exit;
+    k->config_write = daqcap_write_config;
     k->vendor_id = DAQCAP_PCI_VENDOR_ID;
     k->device_id = DAQCAP_PCI_DEVICE_ID;
     k->revision = DAQCAP_PCI_REVISION;
