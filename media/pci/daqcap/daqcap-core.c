@@ -2,12 +2,14 @@
 /*
  * DAQCAP multi-channel PCIe video and data-acquisition card: PCI driver.
  *
- * Probe identifies and resets the card, sets up its interrupts (MSI-X with
- * a vector per channel, else MSI, else INTx), registers a video node per
- * DMA channel under one v4l2_device and a media device whose graph links
- * the card's inputs to its channels. Remove undoes it step by step in the
- * reverse order; unregistering the media device takes the inputs' entities
- * and the links with it.
+ * Probe identifies and resets the card before it lets it master the bus,
+ * sets up its interrupts (MSI-X with a vector per channel, else MSI, else
+ * INTx), registers a video node per DMA channel under one v4l2_device and
+ * a media device whose graph links the card's inputs to its channels.
+ * Remove undoes it step by step in the reverse order; unregistering the
+ * media device takes the inputs' entities and the links with it. What
+ * happens to the card in between (system sleep, reset, PCIe errors,
+ * shutdown) is in daqcap-pm.c.
  *
  * Lifetime: struct daqcap_dev lives until the last file handle on any of
  * the card's nodes is closed. Remove unregisters the nodes (stopping any
@@ -85,6 +87,8 @@ static int daqcap_identify(struct daqcap_dev *dev)
 		return dev_err_probe(d, -ENODEV,
 				     "unsupported contract version 0x%08x\n",
 				     version);
+	dev->version = version;
+	dev->cap = cap;
 	if ((formats & DAQCAP_FORMATS_ALL) != DAQCAP_FORMATS_ALL)
 		return dev_err_probe(d, -ENODEV,
 				     "card lacks formats: 0x%08x\n", formats);
@@ -103,11 +107,52 @@ static int daqcap_identify(struct daqcap_dev *dev)
 	return 0;
 }
 
-/* Stop all DMA and return every register to its reset value. */
-static void daqcap_reset(struct daqcap_dev *dev)
+/**
+ * daqcap_card_check() - is the card the one probe found?
+ * @dev: the card
+ *
+ * After a system sleep or a reset the slot may hold no card (the reads
+ * return all ones), or another one.
+ *
+ * Return: 0, or -ENODEV.
+ */
+int daqcap_card_check(struct daqcap_dev *dev)
 {
+	if (daqcap_read(dev, DAQCAP_REG_ID) != DAQCAP_ID_VALUE ||
+	    daqcap_read(dev, DAQCAP_REG_VERSION) != dev->version ||
+	    daqcap_read(dev, DAQCAP_REG_CAP) != dev->cap)
+		return -ENODEV;
+	return 0;
+}
+
+/**
+ * daqcap_card_reset() - stop all DMA, return every register to its reset value
+ * @dev: the card
+ *
+ * The reset register is a posted write: reading the channels' status back
+ * both flushes it and confirms that no channel is running any more.
+ *
+ * Return: true once the card reports every channel stopped (or reads all
+ * ones: a card that is gone does no DMA), false if one still runs.
+ */
+bool daqcap_card_reset(struct daqcap_dev *dev)
+{
+	unsigned int c;
+
 	daqcap_write(dev, DAQCAP_REG_RESET, DAQCAP_RESET_MAGIC);
 	WRITE_ONCE(dev->irq_mask, 0);
+	for (c = 0; c < dev->num_channels; c++) {
+		u32 status = readl(dev->regs + DAQCAP_CHANNEL_BASE(c) +
+				   DAQCAP_CH_STATUS);
+
+		if (status != U32_MAX &&
+		    status & (DAQCAP_CH_STATUS_RUNNING | DAQCAP_CH_STATUS_BUSY)) {
+			dev_err(&dev->pdev->dev, "ch%u still runs after a card reset\n",
+				c);
+			return false;
+		}
+	}
+	return true;
 }
 
 static int daqcap_irqs_request(struct daqcap_dev *dev)
@@ -175,6 +220,21 @@ err_free_chan_irqs:
 	return ret;
 }
 
+/**
+ * daqcap_irqs_sync() - wait for the card's running interrupt handlers
+ * @dev: the card, its interrupts masked
+ */
+void daqcap_irqs_sync(struct daqcap_dev *dev)
+{
+	unsigned int c;
+
+	synchronize_irq(pci_irq_vector(dev->pdev, 0));
+	if (!dev->msix)
+		return;
+	for (c = 0; c < dev->num_channels; c++)
+		synchronize_irq(dev->chans[c].irq);
+}
+
 static void daqcap_irqs_free(struct daqcap_dev *dev)
 {
 	struct pci_dev *pdev = dev->pdev;
@@ -236,7 +296,6 @@ static int daqcap_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = pcim_enable_device(pdev);
 	if (ret)
 		return ret;
-	pci_set_master(pdev);
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(64));
 	dma32 = ret != 0;
 	if (ret)
@@ -250,6 +309,7 @@ static int daqcap_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	dev->dma32 = dma32;
 	dev->pdev = pci_dev_get(pdev);
 	spin_lock_init(&dev->reg_lock);
+	INIT_DELAYED_WORK(&dev->recovery_timeout, daqcap_recovery_timeout);
 
 	dev->regs = pcim_iomap_region(pdev, DAQCAP_REGS_BAR, DAQCAP_DRV_NAME);
 	ret = PTR_ERR_OR_ZERO((void __force *)dev->regs);
@@ -258,7 +318,18 @@ static int daqcap_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = daqcap_identify(dev);
 	if (ret)
 		goto err_free_dev;
-	daqcap_reset(dev);
+	/*
+	 * A card the previous kernel left running (kexec, a driver that
+	 * crashed) would write into this kernel's memory the moment it may
+	 * master the bus: stop it first.
+	 */
+	if (!daqcap_card_reset(dev)) {
+		ret = -EIO;
+		goto err_free_dev;
+	}
+	pci_set_master(pdev);
+	for (c = 0; c < dev->num_inputs; c++)
+		dev->inputs[c].pattern = DAQCAP_PATTERN_BARS;
 
 	/* From here on the v4l2_device's release frees dev. */
 	dev->mdev.dev = &pdev->dev;
@@ -306,6 +377,8 @@ static int daqcap_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_unregister_chans;
 	daqcap_debugfs_init(dev);
 	daqcap_irq_mask_update(dev, 0, DAQCAP_IRQ_INPUT_CHANGE);
+	/* What error recovery restores after a reset of the link. */
+	pci_save_state(pdev);
 	return 0;
 
 err_unregister_chans:
@@ -328,13 +401,15 @@ static void daqcap_remove(struct pci_dev *pdev)
 	struct daqcap_dev *dev = pci_get_drvdata(pdev);
 	unsigned int c;
 
+	cancel_delayed_work_sync(&dev->recovery_timeout);
 	daqcap_irq_mask_update(dev, U32_MAX, 0);
 	daqcap_debugfs_exit(dev);
 	media_device_unregister(&dev->mdev);
 	for (c = dev->num_channels; c--;)
 		daqcap_chan_unregister(&dev->chans[c]);
 	daqcap_irqs_free(dev);
-	daqcap_reset(dev);
+	daqcap_card_reset(dev);
+	WRITE_ONCE(dev->state, DAQCAP_CARD_GONE);
 	v4l2_device_disconnect(&dev->v4l2_dev);
 	/* The last file handle to close frees dev (daqcap_release). */
 	v4l2_device_put(&dev->v4l2_dev);
@@ -351,6 +426,9 @@ static struct pci_driver daqcap_pci_driver = {
 	.id_table = daqcap_pci_ids,
 	.probe = daqcap_probe,
 	.remove = daqcap_remove,
+	.shutdown = daqcap_shutdown,
+	.err_handler = &daqcap_err_handlers,
+	.driver.pm = pm_sleep_ptr(&daqcap_pm_ops),
 };
 
 static int __init daqcap_init(void)

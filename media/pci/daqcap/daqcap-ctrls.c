@@ -92,6 +92,8 @@ static int daqcap_s_ctrl(struct v4l2_ctrl *ctrl)
 
 	switch (ctrl->id) {
 	case V4L2_CID_TEST_PATTERN:
+		/* Kept for the card's restore after a reset. */
+		WRITE_ONCE(chan->dev->inputs[chan->input].pattern, ctrl->val);
 		daqcap_in_write(chan->dev, chan->input, DAQCAP_IN_PATTERN,
 				ctrl->val);
 		return 0;

@@ -128,6 +128,27 @@ static int daqcap_chan_stats_show(struct seq_file *s, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(daqcap_chan_stats);
 
+static int daqcap_lifecycle_show(struct seq_file *s, void *unused)
+{
+	static const char * const states[] = {
+		[DAQCAP_CARD_UP] = "up",
+		[DAQCAP_CARD_HELD] = "held",
+		[DAQCAP_CARD_GONE] = "gone",
+	};
+	struct daqcap_dev *dev = s->private;
+	const struct daqcap_lifecycle_stats *st = &dev->lifecycle;
+
+	seq_printf(s, "state: %s\n", states[daqcap_card_state(dev)]);
+	seq_printf(s, "suspends: %llu\n", st->suspends);
+	seq_printf(s, "resumes: %llu\n", st->resumes);
+	seq_printf(s, "resets: %llu\n", st->resets);
+	seq_printf(s, "pci_errors: %llu\n", st->pci_errors);
+	seq_printf(s, "recoveries: %llu\n", st->recoveries);
+	seq_printf(s, "lost: %llu\n", st->lost);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(daqcap_lifecycle);
+
 /**
  * daqcap_debugfs_init() - create the card's debugfs files
  * @dev: the card
@@ -142,6 +163,8 @@ void daqcap_debugfs_init(struct daqcap_dev *dev)
 					  daqcap_debugfs_root);
 	debugfs_create_file("registers", 0400, dev->debugfs, dev,
 			    &daqcap_registers_fops);
+	debugfs_create_file("lifecycle", 0444, dev->debugfs, dev,
+			    &daqcap_lifecycle_fops);
 	for (c = 0; c < dev->num_channels; c++) {
 		char name[16];
 

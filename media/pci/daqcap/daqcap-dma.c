@@ -165,9 +165,11 @@ static void daqcap_buf_done(struct daqcap_chan *chan, struct daqcap_buffer *buf)
 	bool whole = buf->nchunks_done == chan->frame_chunks;
 
 	chan->inflight[buf->vb.vb2_buf.index] = NULL;
-	buf->vb.sequence = buf->sequence;
+	buf->vb.sequence = buf->sequence + chan->seq_base;
 	buf->vb.field = V4L2_FIELD_NONE;
 	buf->vb.vb2_buf.timestamp = daqcap_chan_timestamp(chan, buf->ts_end);
+	chan->last_seq = buf->vb.sequence;
+	chan->delivered = true;
 	if (!whole)
 		chan->stats.incomplete_frames++;
 	if (buf->errors || !whole) {
@@ -368,6 +370,56 @@ void daqcap_chan_watchdog(struct timer_list *t)
 	spin_unlock_irqrestore(&chan->lock, flags);
 }
 
+/**
+ * daqcap_chan_unlink_all() - take back the buffers the card was given
+ * @chan: the channel, stopped by daqcap_chan_hw_stop(), with @chan->lock
+ *	held
+ *
+ * Every buffer still in flight goes back to the head of @chan->pending,
+ * in the order it was linked, which is the order the card would have
+ * filled them in: when the channel restarts, they are linked again as if
+ * just queued, and whatever the card wrote into them is written over.
+ */
+void daqcap_chan_unlink_all(struct daqcap_chan *chan)
+{
+	struct daqcap_buffer *b;
+	LIST_HEAD(linked);
+	unsigned int i;
+	u32 seq;
+
+	lockdep_assert_held(&chan->lock);
+
+	for (seq = chan->desc_tail - DAQCAP_DESC_RING_SIZE;
+	     seq != chan->desc_tail; seq++) {
+		b = daqcap_chan_linked(chan, seq);
+		if (!b)
+			continue;
+		chan->inflight[b->vb.vb2_buf.index] = NULL;
+		list_add_tail(&b->list, &linked);
+	}
+	/* Nothing else is in flight, but no buffer may get lost if it is. */
+	for (i = 0; i < DAQCAP_MAX_BUFFERS; i++) {
+		b = chan->inflight[i];
+		if (!b)
+			continue;
+		chan->inflight[i] = NULL;
+		list_add_tail(&b->list, &linked);
+	}
+	list_splice(&linked, &chan->pending);
+}
+
+/* The frame period of the channel's timings, in ns; 0 if unknown. */
+static u64 daqcap_chan_frame_period_ns(struct daqcap_chan *chan)
+{
+	const struct v4l2_bt_timings *bt = &chan->timings.bt;
+
+	if (!bt->pixelclock)
+		return 0;
+	return div64_u64((u64)V4L2_DV_BT_FRAME_WIDTH(bt) *
+			 V4L2_DV_BT_FRAME_HEIGHT(bt) * NSEC_PER_SEC,
+			 bt->pixelclock);
+}
+
 /* Sample the card clock against CLOCK_MONOTONIC, bracketing the read. */
 static s64 daqcap_chan_clock_offset(struct daqcap_chan *chan)
 {
@@ -397,14 +449,21 @@ static u32 daqcap_chan_ctrl(struct daqcap_chan *chan, bool enable)
 /**
  * daqcap_chan_hw_start() - program and enable the channel
  * @chan: the channel, its format and controls set, with @chan->mutex held
+ * @restart: the queue was streaming before the card was held (a system
+ *	sleep, a reset or a PCIe error): keep the sequence numbers going
  *
  * Allocates the rings, programs the card, hands it every buffer queued so
  * far and enables the channel.
  *
+ * The card numbers frames from 0 at every enable. On a restart, the
+ * sequence numbers handed out continue from the last one past the frames
+ * the source sent while the card was held, so that applications see the
+ * loss as a gap, as they would see a dropped frame.
+ *
  * Return: 0, or a negative error code with nothing left allocated or
  * enabled.
  */
-int daqcap_chan_hw_start(struct daqcap_chan *chan)
+int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart)
 {
 	struct device *dmadev = &chan->dev->pdev->dev;
 	u32 height = chan->format.height;
@@ -458,7 +517,19 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan)
 	chan->frame_chunk_lines = chunk_lines;
 	chan->frame_chunks = chunks;
 	chan->ts_offset = daqcap_chan_clock_offset(chan);
-	chan->last_ts = 0;
+	chan->frame_period_ns = daqcap_chan_frame_period_ns(chan);
+	if (!restart) {
+		chan->last_ts = 0;
+		chan->seq_base = 0;
+		chan->delivered = false;
+	} else if (chan->delivered) {
+		u64 now = ktime_get_ns(), lost = 0;
+
+		if (chan->frame_period_ns && now > chan->last_ts)
+			lost = div64_u64(now - chan->last_ts,
+					 chan->frame_period_ns);
+		chan->seq_base = chan->last_seq + 1 + (u32)lost;
+	}
 	chan->watchdog_irqs = chan->stats.irqs;
 	chan->running = true;
 
@@ -486,40 +557,82 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan)
 	return 0;
 }
 
+/*
+ * Wait for the channel to report no DMA in flight and, after a reset, the
+ * reset done. A card that reads all ones is unreachable (removed, or its
+ * link frozen by a PCIe error): it cannot write to memory either.
+ */
+static bool daqcap_chan_wait_idle(struct daqcap_chan *chan)
+{
+	u32 status, ctrl;
+	int ret;
+
+	ret = readl_poll_timeout(chan->regs + DAQCAP_CH_STATUS, status,
+				 status == U32_MAX ||
+				 !(status & (DAQCAP_CH_STATUS_BUSY |
+					     DAQCAP_CH_STATUS_RUNNING)),
+				 10, DAQCAP_IDLE_TIMEOUT_US);
+	if (ret)
+		return false;
+	ctrl = daqcap_ch_read(chan, DAQCAP_CH_CTRL);
+	return ctrl == U32_MAX || !(ctrl & DAQCAP_CH_CTRL_RESET);
+}
+
+/*
+ * The channel's DMA would not stop. Reset the channel; and since a posted
+ * write is not a completed reset, free nothing the card may still write
+ * until it reports the reset done: reset the whole card if it does not,
+ * and take bus mastering away if even that does not take effect.
+ */
+static void daqcap_chan_force_stop(struct daqcap_chan *chan)
+{
+	struct daqcap_dev *dev = chan->dev;
+	struct device *d = &dev->pdev->dev;
+
+	daqcap_ch_write(chan, DAQCAP_CH_CTRL, DAQCAP_CH_CTRL_RESET);
+	if (daqcap_chan_wait_idle(chan))
+		return;
+	dev_err(d, "ch%u: the channel reset did not take effect, resetting the card\n",
+		chan->index);
+	if (daqcap_card_reset(dev) && daqcap_chan_wait_idle(chan))
+		return;
+	dev_err(d, "ch%u: the card does not stop: bus mastering disabled\n",
+		chan->index);
+	pci_clear_master(dev->pdev);
+}
+
 /**
  * daqcap_chan_hw_stop() - stop the channel and take back its memory
  * @chan: the channel, with @chan->mutex held
  *
  * Disables the channel and waits for its DMA to go idle, resetting the
- * channel if it does not; then no interrupt handler or watchdog can run
- * for it any more and the rings are freed. Buffers are not returned here.
+ * channel if it does not and confirming the reset; then no interrupt
+ * handler or watchdog can run for it any more and the rings are freed.
+ * Buffers are not returned here.
  */
 void daqcap_chan_hw_stop(struct daqcap_chan *chan)
 {
 	struct device *dmadev = &chan->dev->pdev->dev;
 	unsigned long flags;
 	u32 status;
-	int ret;
 
 	spin_lock_irqsave(&chan->lock, flags);
 	chan->running = false;
 	spin_unlock_irqrestore(&chan->lock, flags);
 
 	daqcap_ch_write(chan, DAQCAP_CH_CTRL, daqcap_chan_ctrl(chan, false));
-	ret = readl_poll_timeout(chan->regs + DAQCAP_CH_STATUS, status,
-				 status == U32_MAX ||
-				 !(status & (DAQCAP_CH_STATUS_BUSY |
-					     DAQCAP_CH_STATUS_RUNNING)),
-				 10, DAQCAP_IDLE_TIMEOUT_US);
-	if (ret || status & DAQCAP_CH_STATUS_HALTED) {
-		if (ret) {
-			dev_warn(dmadev, "ch%u: DMA did not stop, resetting the channel\n",
-				 chan->index);
-			spin_lock_irqsave(&chan->lock, flags);
-			chan->stats.stop_resets++;
-			spin_unlock_irqrestore(&chan->lock, flags);
-		}
-		daqcap_ch_write(chan, DAQCAP_CH_CTRL, DAQCAP_CH_CTRL_RESET);
+	if (!daqcap_chan_wait_idle(chan)) {
+		dev_warn(dmadev, "ch%u: DMA did not stop, resetting the channel\n",
+			 chan->index);
+		spin_lock_irqsave(&chan->lock, flags);
+		chan->stats.stop_resets++;
+		spin_unlock_irqrestore(&chan->lock, flags);
+		daqcap_chan_force_stop(chan);
+	} else {
+		status = daqcap_ch_read(chan, DAQCAP_CH_STATUS);
+		/* A halted channel keeps its error state until reset. */
+		if (status != U32_MAX && status & DAQCAP_CH_STATUS_HALTED)
+			daqcap_chan_force_stop(chan);
 	}
 	daqcap_ch_write(chan, DAQCAP_CH_IRQ_MASK, 0);
 	daqcap_irq_mask_update(chan->dev, DAQCAP_IRQ_CHANNEL(chan->index), 0);

@@ -78,12 +78,18 @@ static irqreturn_t daqcap_chan_service(struct daqcap_chan *chan)
 	return IRQ_HANDLED;
 }
 
-/*
- * An input changed: tell every channel that captures from it, and error
- * the queues of streaming channels whose frames can no longer come as
- * configured (no signal, or other timings).
+/**
+ * daqcap_input_changed() - an input changed: tell the channels that use it
+ * @dev: the card
+ * @input: the input
+ *
+ * Queues a source change event on every channel that captures from the
+ * input, and errors the queues of streaming channels whose frames can no
+ * longer come as configured (no signal, or other timings). From the
+ * interrupt handlers, and from a restore for a change the card could not
+ * report while it was held.
  */
-static void daqcap_input_service(struct daqcap_dev *dev, unsigned int input)
+void daqcap_input_changed(struct daqcap_dev *dev, unsigned int input)
 {
 	const struct v4l2_event ev = {
 		.type = V4L2_EVENT_SOURCE_CHANGE,
@@ -92,6 +98,7 @@ static void daqcap_input_service(struct daqcap_dev *dev, unsigned int input)
 	};
 	struct v4l2_dv_timings detected;
 	bool lost = daqcap_input_query_timings(dev, input, &detected) < 0;
+	unsigned long flags;
 	unsigned int c;
 
 	for (c = 0; c < dev->num_channels; c++) {
@@ -111,7 +118,7 @@ static void daqcap_input_service(struct daqcap_dev *dev, unsigned int input)
 		 * Under the lock daqcap_chan_hw_stop() clears @running with,
 		 * so no error is flagged on a queue that has stopped.
 		 */
-		spin_lock(&chan->lock);
+		spin_lock_irqsave(&chan->lock, flags);
 		chan->stats.source_changes++;
 		if (chan->running &&
 		    (lost || detected.bt.width < chan->frame_width ||
@@ -119,7 +126,7 @@ static void daqcap_input_service(struct daqcap_dev *dev, unsigned int input)
 			vb2_queue_error(&chan->queue);
 			broken = true;
 		}
-		spin_unlock(&chan->lock);
+		spin_unlock_irqrestore(&chan->lock, flags);
 		if (broken)
 			dev_info_ratelimited(&dev->pdev->dev,
 					     "ch%u: input %u %s while streaming\n",
@@ -140,7 +147,7 @@ static irqreturn_t daqcap_global_service(struct daqcap_dev *dev)
 		return IRQ_NONE;
 	daqcap_write(dev, DAQCAP_REG_INPUT_CHANGED, changed);
 	for_each_set_bit(input, &changed, dev->num_inputs)
-		daqcap_input_service(dev, input);
+		daqcap_input_changed(dev, input);
 	return IRQ_HANDLED;
 }
 

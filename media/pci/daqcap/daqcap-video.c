@@ -216,12 +216,33 @@ static void daqcap_return_all_buffers(struct daqcap_chan *chan,
 	spin_unlock_irqrestore(&chan->lock, flags);
 }
 
+/*
+ * While the card is held (a system sleep, a reset, PCIe error recovery),
+ * STREAMON succeeds and the buffers wait: the card starts when it is back.
+ */
 static int daqcap_start_streaming(struct vb2_queue *q, unsigned int count)
 {
 	struct daqcap_chan *chan = vb2_get_drv_priv(q);
-	int ret;
+	unsigned long flags;
+	int ret = 0;
 
-	ret = daqcap_chan_hw_start(chan);
+	switch (daqcap_card_state(chan->dev)) {
+	case DAQCAP_CARD_UP:
+		ret = daqcap_chan_hw_start(chan, false);
+		break;
+	case DAQCAP_CARD_HELD:
+		/* A new stream: its numbering starts when the card does. */
+		spin_lock_irqsave(&chan->lock, flags);
+		chan->seq_base = 0;
+		chan->last_ts = 0;
+		chan->delivered = false;
+		spin_unlock_irqrestore(&chan->lock, flags);
+		chan->held = true;
+		break;
+	case DAQCAP_CARD_GONE:
+		ret = -EIO;
+		break;
+	}
 	if (ret) {
 		daqcap_return_all_buffers(chan, VB2_BUF_STATE_QUEUED);
 		return ret;
@@ -234,9 +255,83 @@ static void daqcap_stop_streaming(struct vb2_queue *q)
 {
 	struct daqcap_chan *chan = vb2_get_drv_priv(q);
 
-	daqcap_chan_hw_stop(chan);
+	if (!chan->held)
+		daqcap_chan_hw_stop(chan);
+	chan->held = false;
 	daqcap_return_all_buffers(chan, VB2_BUF_STATE_ERROR);
 	v4l2_ctrl_grab(chan->ctrl_chunk_lines, false);
+}
+
+/**
+ * daqcap_chan_hold() - stop the card's channel, keep the application's stream
+ * @chan: the channel
+ *
+ * For a system sleep, a reset or PCIe error recovery: if the channel
+ * streams, its DMA stops (confirmed, see daqcap_chan_hw_stop()) and the
+ * buffers the card had go back to the pending list, in order, none
+ * returned to the application. The queue keeps streaming; DQBUF waits.
+ */
+void daqcap_chan_hold(struct daqcap_chan *chan)
+{
+	unsigned long flags;
+
+	mutex_lock(&chan->mutex);
+	if (chan->running) {
+		daqcap_chan_hw_stop(chan);
+		spin_lock_irqsave(&chan->lock, flags);
+		daqcap_chan_unlink_all(chan);
+		spin_unlock_irqrestore(&chan->lock, flags);
+		chan->held = true;
+	}
+	mutex_unlock(&chan->mutex);
+}
+
+/**
+ * daqcap_chan_restart() - start a held channel again, on a restored card
+ * @chan: the channel
+ *
+ * The buffers held are given to the card in their order, and sequence
+ * numbers continue past the frames lost meanwhile. A channel that cannot
+ * start errors its queue, as a halted channel does.
+ */
+void daqcap_chan_restart(struct daqcap_chan *chan)
+{
+	int ret;
+
+	mutex_lock(&chan->mutex);
+	if (chan->held) {
+		ret = daqcap_chan_hw_start(chan, true);
+		if (ret) {
+			dev_err(&chan->dev->pdev->dev,
+				"ch%u: cannot restart streaming: %d\n",
+				chan->index, ret);
+			vb2_queue_error(&chan->queue);
+		} else {
+			chan->held = false;
+		}
+	}
+	mutex_unlock(&chan->mutex);
+}
+
+/**
+ * daqcap_chan_lose() - the card is gone: end the channel's stream in error
+ * @chan: the channel
+ *
+ * DMA stops as far as the card still answers; a streaming queue gets the
+ * error flag, so DQBUF and QBUF fail with -EIO and poll() reports POLLERR
+ * instead of waiting for frames that will never come. STREAMOFF returns
+ * every buffer as usual.
+ */
+void daqcap_chan_lose(struct daqcap_chan *chan)
+{
+	mutex_lock(&chan->mutex);
+	if (chan->running) {
+		daqcap_chan_hw_stop(chan);
+		chan->held = true;
+	}
+	if (chan->held)
+		vb2_queue_error(&chan->queue);
+	mutex_unlock(&chan->mutex);
 }
 
 static const struct vb2_ops daqcap_vb2_ops = {

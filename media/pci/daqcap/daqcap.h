@@ -18,6 +18,7 @@
 #include <linux/spinlock.h>
 #include <linux/timer.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <media/media-device.h>
 #include <media/v4l2-ctrls.h>
 #include <media/v4l2-dev.h>
@@ -169,7 +170,8 @@ struct daqcap_dev;
  * @pad: the video node's sink pad
  * @queue: the vb2 queue
  * @mutex: serializes ioctls, file operations and vb2 (vdev.lock, queue.lock)
- *	and protects @input, @timings, @format and @fmt
+ *	and the lifecycle callbacks' work on the channel, and protects @input,
+ *	@timings, @format, @fmt and @held
  * @ctrl_handler: the node's controls
  * @ctrl_pattern: V4L2_CID_TEST_PATTERN
  * @ctrl_chunk_lines: V4L2_CID_DAQCAP_CHUNK_LINES, grabbed while streaming
@@ -180,6 +182,9 @@ struct daqcap_dev;
  * @timings: DV timings the channel captures
  * @format: current format
  * @fmt: the card's description of @format.pixelformat
+ * @held: the queue streams but the card's channel is stopped, by a system
+ *	sleep, a reset or a PCIe error, or for good if the card is gone; the
+ *	buffers wait in @pending, in the order the card would have filled them
  * @lock: protects the streaming state from @running to @stats, against the
  *	IRQ handler and the watchdog (@links_updating excepted)
  * @running: the card's channel is enabled and owns the buffers in @inflight
@@ -202,6 +207,11 @@ struct daqcap_dev;
  * @frame_chunks: chunks per frame the card was started with
  * @ts_offset: CLOCK_MONOTONIC minus card time, ns
  * @last_ts: last timestamp handed out, to keep them increasing
+ * @seq_base: added to the card's frame sequence: 0 from STREAMON, and
+ *	past the frames lost while held once the card restarts at 0
+ * @last_seq: the last sequence handed out, valid if @delivered
+ * @delivered: a buffer was completed since STREAMON
+ * @frame_period_ns: the frame period of the timings the card was started with
  * @watchdog: drains completions whose interrupt never came
  * @watchdog_irqs: @stats.irqs when the watchdog last looked
  * @links_updating: daqcap_media_links_update() is changing the media links;
@@ -229,6 +239,7 @@ struct daqcap_chan {
 	struct v4l2_dv_timings timings;
 	struct v4l2_pix_format format;
 	const struct daqcap_format *fmt;
+	bool held;
 
 	spinlock_t lock; /* the streaming state below, against the IRQ */
 	bool running;
@@ -249,6 +260,10 @@ struct daqcap_chan {
 	u32 frame_chunks;
 	s64 ts_offset;
 	u64 last_ts;
+	u32 seq_base;
+	u32 last_seq;
+	bool delivered;
+	u64 frame_period_ns;
 	struct timer_list watchdog;
 	u64 watchdog_irqs;
 	bool links_updating;
@@ -260,11 +275,53 @@ struct daqcap_chan {
  * @entity: the input's receiver entity
  * @pad: its source pad
  * @name: entity name
+ * @pattern: the test pattern the driver set, restored after a reset (the
+ *	card forgets it)
+ * @held_status: IN_STATUS when the card was held; a change found on
+ *	restore is reported as the interrupt the card could not raise
+ * @held_active: IN_ACTIVE_SIZE when the card was held
+ * @held_clock: IN_PIXEL_CLOCK when the card was held
  */
 struct daqcap_input {
 	struct media_entity entity;
 	struct media_pad pad;
 	char name[32];
+	u32 pattern;
+	u32 held_status;
+	u32 held_active;
+	u32 held_clock;
+};
+
+/**
+ * enum daqcap_card_state - whether the driver may use the card
+ * @DAQCAP_CARD_UP: in use; STREAMON starts the card's channel
+ * @DAQCAP_CARD_HELD: stopped for a system sleep, a function reset or PCIe
+ *	error recovery; STREAMON keeps the buffers until the card is back
+ * @DAQCAP_CARD_GONE: removed, replaced, failed for good or shut down;
+ *	streaming queues are in error and STREAMON fails with -EIO
+ */
+enum daqcap_card_state {
+	DAQCAP_CARD_UP,
+	DAQCAP_CARD_HELD,
+	DAQCAP_CARD_GONE,
+};
+
+/**
+ * struct daqcap_lifecycle_stats - what the card lived through
+ * @suspends: system sleeps entered
+ * @resumes: system sleeps left with the card restored
+ * @resets: function resets (reset_prepare to reset_done)
+ * @pci_errors: PCIe errors reported to the driver (error_detected)
+ * @recoveries: PCIe errors recovered from
+ * @lost: times the card was found gone or different, or failed for good
+ */
+struct daqcap_lifecycle_stats {
+	u64 suspends;
+	u64 resumes;
+	u64 resets;
+	u64 pci_errors;
+	u64 recoveries;
+	u64 lost;
 };
 
 /**
@@ -281,6 +338,17 @@ struct daqcap_input {
  * @reg_lock: protects read-modify-write of the global IRQ_MASK register
  *	and the latched read of the TIMESTAMP_LO/HI pair
  * @irq_mask: shadow of IRQ_MASK, under @reg_lock
+ * @state: an enum daqcap_card_state, changed only by probe and the
+ *	lifecycle callbacks (which the driver core serializes under the
+ *	device lock) and read with READ_ONCE() by the channels under their
+ *	@mutex
+ * @version: VERSION at probe: resume checks it is still the same card
+ * @cap: CAP at probe, likewise
+ * @lifecycle: counters, changed by the lifecycle callbacks only
+ * @recovering: PCIe error recovery has held the card and not yet given it
+ *	back; under the device lock
+ * @recovery_timeout: ends the streams if the recovery never completes (the
+ *	PCI core does not tell drivers when it gives up)
  * @debugfs: the card's debugfs directory
  * @inputs: the inputs' media entities
  * @chans: the channels
@@ -297,6 +365,12 @@ struct daqcap_dev {
 	bool dma32;
 	spinlock_t reg_lock; /* IRQ_MASK and TIMESTAMP read-modify-writes */
 	u32 irq_mask;
+	enum daqcap_card_state state;
+	u32 version;
+	u32 cap;
+	struct daqcap_lifecycle_stats lifecycle;
+	bool recovering;
+	struct delayed_work recovery_timeout;
 	struct dentry *debugfs;
 	struct daqcap_input inputs[DAQCAP_MAX_INPUTS];
 	struct daqcap_chan chans[DAQCAP_MAX_CHANNELS];
@@ -339,16 +413,31 @@ static inline struct daqcap_buffer *to_daqcap_buffer(struct vb2_buffer *vb)
 	return container_of(to_vb2_v4l2_buffer(vb), struct daqcap_buffer, vb);
 }
 
+static inline enum daqcap_card_state daqcap_card_state(struct daqcap_dev *dev)
+{
+	return READ_ONCE(dev->state);
+}
+
 /* daqcap-core.c */
 void daqcap_irq_mask_update(struct daqcap_dev *dev, u32 clear, u32 set);
 u64 daqcap_read_timestamp(struct daqcap_dev *dev);
+bool daqcap_card_reset(struct daqcap_dev *dev);
+int daqcap_card_check(struct daqcap_dev *dev);
+void daqcap_irqs_sync(struct daqcap_dev *dev);
+
+/* daqcap-pm.c */
+extern const struct dev_pm_ops daqcap_pm_ops;
+extern const struct pci_error_handlers daqcap_err_handlers;
+void daqcap_shutdown(struct pci_dev *pdev);
+void daqcap_recovery_timeout(struct work_struct *work);
 
 /* daqcap-dma.c */
 int daqcap_buf_table_build(struct daqcap_chan *chan, struct daqcap_buffer *buf);
 void daqcap_buf_table_free(struct daqcap_chan *chan, struct daqcap_buffer *buf);
 void daqcap_chan_link(struct daqcap_chan *chan, struct daqcap_buffer *buf);
-int daqcap_chan_hw_start(struct daqcap_chan *chan);
+int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart);
 void daqcap_chan_hw_stop(struct daqcap_chan *chan);
+void daqcap_chan_unlink_all(struct daqcap_chan *chan);
 unsigned int daqcap_chan_drain(struct daqcap_chan *chan);
 void daqcap_chan_watchdog(struct timer_list *t);
 
@@ -356,6 +445,7 @@ void daqcap_chan_watchdog(struct timer_list *t);
 irqreturn_t daqcap_chan_irq(int irq, void *data);
 irqreturn_t daqcap_global_irq(int irq, void *data);
 irqreturn_t daqcap_shared_irq(int irq, void *data);
+void daqcap_input_changed(struct daqcap_dev *dev, unsigned int input);
 
 /* daqcap-video.c */
 extern const struct daqcap_format daqcap_formats[];
@@ -367,6 +457,9 @@ int daqcap_input_query_timings(struct daqcap_dev *dev, unsigned int input,
 			       struct v4l2_dv_timings *timings);
 int daqcap_media_links_create(struct daqcap_dev *dev);
 void daqcap_chan_log_status(struct daqcap_chan *chan);
+void daqcap_chan_hold(struct daqcap_chan *chan);
+void daqcap_chan_restart(struct daqcap_chan *chan);
+void daqcap_chan_lose(struct daqcap_chan *chan);
 
 /* daqcap-ctrls.c */
 int daqcap_ctrls_init(struct daqcap_chan *chan);
