@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -32,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -156,14 +158,14 @@ static const struct fmtinfo *fmt_by_fourcc(uint32_t fourcc)
 /* ---- debugfs -------------------------------------------------------------- */
 
 /* A counter of <debugfs>/daqcap/<pci>/ch<N>, or -1. */
-static long long dbg_counter(const char *pci, unsigned int chan, const char *key)
+static long long dbg_file_counter(const char *pci, const char *file, const char *key)
 {
 	char path[160], line[128];
 	size_t klen = strlen(key);
 	long long v = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/sys/kernel/debug/daqcap/%s/ch%u", pci, chan);
+	snprintf(path, sizeof(path), "/sys/kernel/debug/daqcap/%s/%s", pci, file);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -175,6 +177,14 @@ static long long dbg_counter(const char *pci, unsigned int chan, const char *key
 	}
 	fclose(f);
 	return v;
+}
+
+static long long dbg_counter(const char *pci, unsigned int chan, const char *key)
+{
+	char file[16];
+
+	snprintf(file, sizeof(file), "ch%u", chan);
+	return dbg_file_counter(pci, file, key);
 }
 
 /* A register of channel @chan in <debugfs>/daqcap/<pci>/registers, or -1. */
@@ -853,7 +863,21 @@ struct cap {
 	uint64_t last_ts, t_on;
 	long long hw_drops0;
 	unsigned int last_index;
+	/*
+	 * The card numbers frames from 0 again after a reset, and the driver
+	 * keeps the sequence going: the pattern's sequence is the buffer's
+	 * minus @seq_offset, found again from the frame when @resync is set.
+	 */
+	uint32_t seq_offset;
+	bool resync;
+	unsigned int resyncs;
+	uint32_t resync_gap;	/* frames skipped where the sequence jumped */
+	uint64_t resync_ns;	/* when that frame was checked */
+	uint32_t queued;	/* bit i: buffer i is queued */
 };
+
+static bool find_sequence(uint32_t input, const uint8_t *line0, uint32_t from,
+			  uint32_t *seq);
 
 /* Describe what the channel will send: format and pattern. */
 static void cap_prepare(struct __test_metadata *_metadata, struct cap *c, int fd,
@@ -915,6 +939,7 @@ static void cap_qbuf(struct __test_metadata *_metadata, struct cap *c, unsigned 
 		buf.length = c->b[i].len;
 	}
 	ASSERT_EQ(0, xioctl(c->fd, VIDIOC_QBUF, &buf)) TH_LOG("QBUF %u", i);
+	c->queued |= 1u << i;
 }
 
 /* QBUF that may meet a queue in the error state: 0 or -EIO. */
@@ -1037,6 +1062,8 @@ static int cap_dq(struct cap *c, struct v4l2_buffer *buf, int timeout_ms)
 		buf->type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 		buf->memory = c->memory;
 		r = xioctl(c->fd, VIDIOC_DQBUF, buf);
+		if (!r && buf->index < 32)
+			c->queued &= ~(1u << buf->index);
 		if (r != -EAGAIN)
 			return r;
 		now = now_ns();
@@ -1151,6 +1178,7 @@ static bool cap_check(struct __test_metadata *_metadata, struct cap *c,
 		      (uint64_t)buf->timestamp.tv_usec * 1000ull;
 	uint64_t now = now_ns();
 	bool error = buf->flags & V4L2_BUF_FLAG_ERROR;
+	uint32_t prev_seq = c->last_seq;
 
 	ASSERT_GT(c->nbufs, buf->index);
 	c->last_index = buf->index;
@@ -1182,7 +1210,20 @@ static bool cap_check(struct __test_metadata *_metadata, struct cap *c,
 	}
 	if (c->memory == V4L2_MEMORY_DMABUF)
 		dmabuf_sync(b->dmabuf, DMA_BUF_SYNC_START | DMA_BUF_SYNC_READ);
-	check_frame(_metadata, c, b->data, b->len, buf->sequence, 0, 0);
+	if (c->resync && !frame_matches(c, b->data, buf->sequence - c->seq_offset,
+					c->pf.pattern)) {
+		uint32_t hw;
+
+		ASSERT_TRUE(find_sequence(c->pf.input, b->data, 0, &hw))
+			TH_LOG("seq %u: line 0 is no VERIFY line of input %u",
+			       buf->sequence, c->pf.input);
+		c->seq_offset = buf->sequence - hw;
+		c->resyncs++;
+		c->resync_gap = c->dequeued > 1 ? buf->sequence - prev_seq - 1 : 0;
+		c->resync_ns = now;
+		c->resync = false;
+	}
+	check_frame(_metadata, c, b->data, b->len, buf->sequence - c->seq_offset, 0, 0);
 	check_guards(_metadata, c, b);
 	if (c->memory == V4L2_MEMORY_DMABUF)
 		dmabuf_sync(b->dmabuf, DMA_BUF_SYNC_END | DMA_BUF_SYNC_READ);
@@ -3576,6 +3617,517 @@ TEST_F_TIMEOUT(daqcap, unbind_while_streaming_then_rebind, 120)
 	fd = chan_fd(_metadata, self, 0, 3);
 	capture(_metadata, fd, node_of(self, 0, 3), V4L2_PIX_FMT_RGB24, 0,
 		DAQCAP_PATTERN_VERIFY, V4L2_MEMORY_MMAP, 3, -1);
+}
+
+/* ---- tests: the card through the system's lifecycle ------------------------------------ */
+
+/*
+ * Every channel of card 0 streams the VERIFY pattern at 640x480 into MMAP
+ * buffers; an event (a function reset, a PCIe error, a system sleep)
+ * happens; then every channel must go on delivering byte-exact frames
+ * with increasing sequence numbers, no buffer flagged in error, and every
+ * buffer it was given back exactly once: after the last requeue, each
+ * channel's queued buffers all come back.
+ */
+struct lifecycle {
+	struct cap caps[DAQCAP_MAX_CHANNELS];
+	int n;
+	char pci[32];
+	unsigned int good_before[DAQCAP_MAX_CHANNELS];
+};
+
+#define LC_BUFS		4
+#define LC_FRAMES	3
+
+/* Dequeue, check and requeue until every channel has @want more good frames. */
+static void lifecycle_run(struct __test_metadata *_metadata, struct lifecycle *lc,
+			  unsigned int want, bool requeue)
+{
+	unsigned int target[DAQCAP_MAX_CHANNELS];
+	int remaining = lc->n;
+
+	for (int i = 0; i < lc->n; i++)
+		target[i] = lc->caps[i].good + want;
+	while (remaining) {
+		struct pollfd p[DAQCAP_MAX_CHANNELS];
+
+		for (int i = 0; i < lc->n; i++) {
+			bool done = requeue ? lc->caps[i].good >= target[i] : !lc->caps[i].queued;
+
+			p[i].fd = done ? -1 : lc->caps[i].fd;
+			p[i].events = POLLIN;
+			p[i].revents = 0;
+		}
+		ASSERT_LT(0, poll(p, lc->n, DQ_TIMEOUT_MS * 2))
+			TH_LOG("no frame from %d streaming channels", remaining);
+		remaining = 0;
+		for (int i = 0; i < lc->n; i++) {
+			struct cap *c = &lc->caps[i];
+			struct v4l2_buffer buf;
+
+			if (p[i].revents & (POLLIN | POLLERR)) {
+				ASSERT_EQ(0, cap_dq(c, &buf, DQ_TIMEOUT_MS))
+					TH_LOG("ch%d: DQBUF after the event", i);
+				ASSERT_TRUE(cap_check(_metadata, c, &buf))
+					TH_LOG("ch%d: buffer seq %u flagged in error", i,
+					       buf.sequence);
+				if (requeue)
+					cap_qbuf(_metadata, c, buf.index);
+			}
+			if (requeue ? c->good < target[i] : c->queued != 0)
+				remaining++;
+		}
+	}
+}
+
+static void lifecycle_start(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(daqcap) *self, struct lifecycle *lc)
+{
+	memset(lc, 0, sizeof(*lc));
+	for (int i = 0; i < self->nnodes && lc->n < DAQCAP_MAX_CHANNELS; i++) {
+		const struct dnode *nd = &self->nodes[i];
+		int fd;
+
+		if (nd->card != 0)
+			continue;
+		snprintf(lc->pci, sizeof(lc->pci), "%s", nd->pci);
+		fd = chan_fd(_metadata, self, 0, nd->chan);
+		set_size(_metadata, fd, 640, 480);
+		cap_prepare(_metadata, &lc->caps[lc->n], fd, nd,
+			    formats[(lc->n * 3) % NFORMATS].fourcc, 0, DAQCAP_PATTERN_VERIFY);
+		cap_alloc(_metadata, &lc->caps[lc->n], V4L2_MEMORY_MMAP, LC_BUFS, 0, NULL);
+		lc->n++;
+	}
+	ASSERT_LT(0, lc->n);
+	for (int i = 0; i < lc->n; i++)
+		cap_on(_metadata, &lc->caps[i]);
+	lifecycle_run(_metadata, lc, LC_FRAMES, true);
+	for (int i = 0; i < lc->n; i++) {
+		lc->good_before[i] = lc->caps[i].good;
+		/* The card's counters restart with its reset: no drop accounting. */
+		lc->caps[i].hw_drops0 = -1;
+		lc->caps[i].resync = true;
+	}
+}
+
+/*
+ * After the event: frames again, every buffer back, then stop. The card
+ * was reset, so its numbering restarted and the frames after the event
+ * match the pattern at a new offset from the buffers' sequence: exactly
+ * one jump, forward (cap_check() sees the sequence increase).
+ */
+static void lifecycle_finish(struct __test_metadata *_metadata, struct lifecycle *lc,
+			     const char *event)
+{
+	uint64_t t_back = now_ns();
+
+	lifecycle_run(_metadata, lc, LC_FRAMES, true);
+	/* No more requeues: every buffer the driver holds must come back. */
+	lifecycle_run(_metadata, lc, 0, false);
+	for (int i = 0; i < lc->n; i++) {
+		struct cap *c = &lc->caps[i];
+
+		EXPECT_EQ(1, c->resyncs)
+			TH_LOG("%s: the frames' numbering restarted %u times: was the card reset?",
+			       c->node->path, c->resyncs);
+		ksft_print_msg("daqcap: %s: %s: %u frames before, %u after; gap %u; all %u buffers back; first new frame %llu ms after\n",
+			       event, c->node->path, lc->good_before[i], c->good - lc->good_before[i],
+			       c->resync_gap, c->nbufs,
+			       c->resyncs ? (unsigned long long)(c->resync_ns - t_back) / 1000000 : 0);
+		cap_off(_metadata, c);
+		cap_free(c);
+	}
+}
+
+static long long lifecycle_counter(const char *pci, const char *key)
+{
+	return dbg_file_counter(pci, "lifecycle", key);
+}
+
+/* Wait up to @ms for a lifecycle counter to reach @want. */
+static long long wait_lifecycle(const char *pci, const char *key, long long want,
+				unsigned int ms)
+{
+	long long v = -1;
+
+	for (unsigned int t = 0; t <= ms; t += 100) {
+		v = lifecycle_counter(pci, key);
+		if (v >= want)
+			break;
+		sleep_ms(100);
+	}
+	return v;
+}
+
+/* A function reset through sysfs while every channel streams. */
+TEST_F_TIMEOUT(daqcap, function_reset_while_streaming, 180)
+{
+	struct lifecycle lc;
+	char path[96];
+	long long resets;
+
+	lifecycle_start(_metadata, self, &lc);
+	resets = lifecycle_counter(lc.pci, "resets");
+	ASSERT_LE(0, resets) TH_LOG("no lifecycle counters in debugfs");
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", lc.pci);
+	ASSERT_EQ(0, write_sysfs(path, "1")) TH_LOG("%s", path);
+	EXPECT_EQ(resets + 1, lifecycle_counter(lc.pci, "resets"));
+	lifecycle_finish(_metadata, &lc, "function reset");
+}
+
+/* A PCIe error injected at the card (QEMU's AER injector) while all stream. */
+static void aer_while_streaming(struct __test_metadata *_metadata,
+				FIXTURE_DATA(daqcap) *self, const char *error)
+{
+	char cmd[256], reply[4096];
+	struct lifecycle lc;
+	long long rec, errs;
+
+	NEED_QMP();
+	lifecycle_start(_metadata, self, &lc);
+	rec = lifecycle_counter(lc.pci, "recoveries");
+	errs = lifecycle_counter(lc.pci, "pci_errors");
+	snprintf(cmd, sizeof(cmd),
+		 "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"pcie_aer_inject_error daqcap0 %s\"}",
+		 error);
+	ASSERT_EQ(0, qmp_exec(&self->qmp, cmd, reply, sizeof(reply))) TH_LOG("%s: %s", cmd, reply);
+	ASSERT_EQ(NULL, strstr(reply, "rror")) TH_LOG("%s", reply);
+	EXPECT_LE(errs + 1, wait_lifecycle(lc.pci, "pci_errors", errs + 1, 20000))
+		TH_LOG("the driver never heard of the error (is AER native in the guest?)");
+	EXPECT_LE(rec + 1, wait_lifecycle(lc.pci, "recoveries", rec + 1, 20000));
+	lifecycle_finish(_metadata, &lc, error);
+}
+
+TEST_F_TIMEOUT(daqcap, aer_nonfatal_while_streaming, 180)
+{
+	aer_while_streaming(_metadata, self, "POISON_TLP");
+}
+
+TEST_F_TIMEOUT(daqcap, aer_fatal_while_streaming, 180)
+{
+	aer_while_streaming(_metadata, self, "MALF_TLP");
+}
+
+/*
+ * A fatal error the platform cannot recover from: Linux resets the link,
+ * the link does not come back, and the PCI core gives up without telling
+ * the driver. The streams must end in error (DQBUF -EIO, POLLERR), never
+ * hang, and closing everything must work. Run where recovery fails: QEMU
+ * 7.2's pcie-root-port at its default speed does not report the link
+ * active after a secondary bus reset (tests/driver/run runs this test in
+ * a VM of its own: the card stays lost).
+ */
+TEST_F_TIMEOUT(daqcap, aer_unrecovered_ends_streams_in_error, 120)
+{
+	char cmd[256], reply[4096];
+	struct lifecycle lc;
+	struct v4l2_buffer buf;
+	long long lost;
+
+	NEED_QMP();
+	lifecycle_start(_metadata, self, &lc);
+	lost = lifecycle_counter(lc.pci, "lost");
+	snprintf(cmd, sizeof(cmd),
+		 "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"pcie_aer_inject_error daqcap0 MALF_TLP\"}");
+	ASSERT_EQ(0, qmp_exec(&self->qmp, cmd, reply, sizeof(reply))) TH_LOG("%s", reply);
+	ASSERT_LE(lost + 1, wait_lifecycle(lc.pci, "lost", lost + 1, 40000))
+		TH_LOG("the driver did not give the card up (did the recovery succeed here?)");
+	for (int i = 0; i < lc.n; i++) {
+		struct cap *c = &lc.caps[i];
+		struct pollfd p = { .fd = c->fd, .events = POLLIN };
+		int r;
+
+		/* Frames finished before the error may still be dequeued. */
+		do {
+			r = cap_dq(c, &buf, 2000);
+		} while (r == 0);
+		EXPECT_EQ(-EIO, r) TH_LOG("%s: DQBUF: %s", c->node->path, strerror(-r));
+		EXPECT_EQ(1, poll(&p, 1, 0));
+		EXPECT_TRUE(p.revents & POLLERR);
+		EXPECT_EQ(-EIO, cap_requeue(_metadata, c, (buf.index + 1) % c->nbufs));
+		c->hw_drops0 = -1;
+		cap_off(_metadata, c);
+		cap_free(c);
+	}
+	/* A stream started now fails at once, instead of waiting forever. */
+	{
+		struct cap c;
+		int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+
+		cap_prepare(_metadata, &c, lc.caps[0].fd, lc.caps[0].node, V4L2_PIX_FMT_GREY, 0,
+			    DAQCAP_PATTERN_VERIFY);
+		cap_alloc(_metadata, &c, V4L2_MEMORY_MMAP, LC_BUFS, 0, NULL);
+		EXPECT_EQ(-EIO, xioctl(c.fd, VIDIOC_STREAMON, &type));
+		cap_free(&c);
+	}
+}
+
+/* ---- surprise removal ---- */
+
+/* Whether the kernel log has a report of a kernel bug: WARN, BUG, oops, IOMMU fault. */
+static bool kernel_log_reports(char *first, size_t size)
+{
+	static const char * const marks[] = {
+		"WARNING:", "BUG:", "Oops", "general protection", "DMAR: DRHD: handling fault",
+		"DMAR: [DMA Write", "DMAR: [DMA Read", "list_del corruption", "refcount_t:",
+	};
+	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char *log, *line, *save;
+	bool found = false;
+
+	if (len <= 0)
+		return false;
+	log = calloc(1, len + 1);
+	if (!log)
+		return false;
+	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, len);
+	for (line = strtok_r(log, "\n", &save); line && !found && len > 0;
+	     line = strtok_r(NULL, "\n", &save))
+		for (size_t m = 0; m < ARRAY_SIZE(marks); m++)
+			if (strstr(line, marks[m])) {
+				snprintf(first, size, "%s", line);
+				found = true;
+				break;
+			}
+	free(log);
+	return found;
+}
+
+struct blocked_dq {
+	int fd;
+	int err;	/* what the blocking DQBUF ended with */
+	unsigned int frames;
+};
+
+/* An application blocked in DQBUF (a blocking file handle). */
+static void *blocked_dq_thread(void *arg)
+{
+	struct blocked_dq *b = arg;
+
+	fcntl(b->fd, F_SETFL, fcntl(b->fd, F_GETFL) & ~O_NONBLOCK);
+	for (;;) {
+		struct v4l2_buffer buf = {
+			.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+			.memory = V4L2_MEMORY_MMAP,
+		};
+
+		if (ioctl(b->fd, VIDIOC_DQBUF, &buf)) {
+			b->err = errno;
+			return NULL;
+		}
+		b->frames++;
+		if (ioctl(b->fd, VIDIOC_QBUF, &buf)) {
+			b->err = errno;
+			return NULL;
+		}
+	}
+}
+
+struct debugfs_reader {
+	char path[128];
+	volatile bool stop;
+	unsigned int reads;
+};
+
+/* Someone reading the card's debugfs files over and over. */
+static void *debugfs_reader_thread(void *arg)
+{
+	struct debugfs_reader *r = arg;
+	char buf[4096];
+
+	while (!r->stop) {
+		int fd = open(r->path, O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0) {
+			sleep_ms(5);
+			continue;
+		}
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+		close(fd);
+		r->reads++;
+	}
+	return NULL;
+}
+
+static bool pci_present(const char *pci)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", pci);
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * The card pulled out (QMP device_del: the guest's pciehp removes it) while
+ * every channel streams, one application blocks in DQBUF, another holds
+ * the media device open and a third reads debugfs: no kernel report, the
+ * DQBUF returns an error, every close frees its state, and device_add
+ * brings back a card that captures at the same PCI address.
+ */
+TEST_F_TIMEOUT(daqcap, surprise_removal_while_streaming, 180)
+{
+	char reply[4096], report[512] = "";
+	struct debugfs_reader reader = { 0 };
+	struct blocked_dq blocked = { 0 };
+	pthread_t t_dq, t_dbg;
+	struct lifecycle lc;
+	struct v4l2_buffer buf;
+	int mfd, fd, i;
+
+	NEED_QMP();
+	ASSERT_FALSE(kernel_log_reports(report, sizeof(report))) TH_LOG("before: %s", report);
+	lifecycle_start(_metadata, self, &lc);
+	mfd = find_media(lc.pci);
+	ASSERT_LE(0, mfd);
+	snprintf(reader.path, sizeof(reader.path), "/sys/kernel/debug/daqcap/%s/ch1", lc.pci);
+	blocked.fd = lc.caps[0].fd;
+	ASSERT_EQ(0, pthread_create(&t_dq, NULL, blocked_dq_thread, &blocked));
+	ASSERT_EQ(0, pthread_create(&t_dbg, NULL, debugfs_reader_thread, &reader));
+	sleep_ms(300);
+
+	ASSERT_EQ(0, qmp_exec(&self->qmp,
+			      "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"daqcap0\"}",
+			      reply, sizeof(reply))) TH_LOG("%s", reply);
+	for (i = 0; i < 300 && pci_present(lc.pci); i++)
+		sleep_ms(100);
+	ASSERT_FALSE(pci_present(lc.pci)) TH_LOG("the card is still there 30 s after device_del");
+
+	pthread_join(t_dq, NULL);
+	/*
+	 * Woken by the unregistration's STREAMOFF, vb2 answers EINVAL
+	 * ("streaming off"); a call made after it, ENODEV.
+	 */
+	EXPECT_TRUE(blocked.err == ENODEV || blocked.err == EIO || blocked.err == EINVAL)
+		TH_LOG("the blocked DQBUF ended with %s", strerror(blocked.err));
+	reader.stop = true;
+	pthread_join(t_dbg, NULL);
+	for (i = 1; i < lc.n; i++)
+		EXPECT_EQ(-ENODEV, cap_dq(&lc.caps[i], &buf, 1000));
+	EXPECT_NE(0, xioctl(mfd, MEDIA_IOC_DEVICE_INFO, &(struct media_device_info){ 0 }));
+	close(mfd);
+	for (i = 0; i < lc.n; i++) {
+		lc.caps[i].streaming = false;
+		lc.caps[i].node = NULL;
+		cap_free(&lc.caps[i]);
+	}
+	for (i = 0; i < MAX_NODES; i++) {
+		if (self->fds[i] >= 0)
+			close(self->fds[i]);
+		self->fds[i] = -1;
+	}
+	EXPECT_FALSE(kernel_log_reports(report, sizeof(report))) TH_LOG("after removal: %s", report);
+	ksft_print_msg("daqcap: surprise removal: blocked DQBUF returned %s after %u frames; %u debugfs reads\n",
+		       strerror(blocked.err), blocked.frames, reader.reads);
+
+	ASSERT_EQ(0, qmp_exec(&self->qmp,
+			      "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"daqcap\",\"id\":\"daqcap0\",\"bus\":\"rp0\"}",
+			      reply, sizeof(reply))) TH_LOG("%s", reply);
+	for (i = 0; i < 300; i++) {
+		self->nnodes = find_nodes(self->nodes, MAX_NODES, &self->ncards);
+		if (self->nnodes >= lc.n && pci_present(lc.pci))
+			break;
+		sleep_ms(100);
+	}
+	ASSERT_LE(lc.n, self->nnodes) TH_LOG("the card did not come back after device_add");
+	EXPECT_STREQ(lc.pci, self->nodes[0].pci);
+	memset(self->touched, 0, sizeof(self->touched));
+	fd = chan_fd(_metadata, self, 0, 0);
+	set_size(_metadata, fd, 640, 480);
+	capture(_metadata, fd, node_of(self, 0, 0), V4L2_PIX_FMT_YUYV, 0,
+		DAQCAP_PATTERN_VERIFY, V4L2_MEMORY_MMAP, 3, -1);
+	EXPECT_FALSE(kernel_log_reports(report, sizeof(report))) TH_LOG("after device_add: %s", report);
+}
+
+/* ---- system sleep (needs a guest whose root survives it: daqcap-vm --ram-root) ---- */
+
+static bool root_survives_sleep(void)
+{
+	char line[512];
+	bool ok = true;
+	FILE *f = fopen("/proc/mounts", "r");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		char dev[128], dir[256], type[64];
+
+		if (sscanf(line, "%127s %255s %63s", dev, dir, type) == 3 &&
+		    !strcmp(type, "9p"))
+			ok = false;
+	}
+	fclose(f);
+	return ok;
+}
+
+static bool sysfs_offers(const char *path, const char *word)
+{
+	char buf[256], *tok, *save;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	for (tok = strtok_r(buf, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
+		if (!strcmp(tok, word) || (tok[0] == '[' && !strncmp(tok + 1, word, strlen(word)) &&
+					   tok[strlen(word) + 1] == ']'))
+			return true;
+	return false;
+}
+
+/*
+ * Sleep as `rtcwake -m STATE -s 3` does: an RTC alarm, then the state.
+ * pm_test, if not NULL, stops the sleep at that stage instead.
+ */
+static void system_sleep(struct __test_metadata *_metadata, FIXTURE_DATA(daqcap) *self,
+			 const char *state, const char *mem_sleep, const char *pm_test)
+{
+	struct lifecycle lc;
+	long long resumes;
+	int r;
+
+	if (!root_survives_sleep())
+		SKIP(return, "the root is on virtio-9p, which does not survive a system sleep: run under utils/daqcap-vm --ram-root");
+	if (!sysfs_offers("/sys/power/state", state))
+		SKIP(return, "this machine offers no '%s' in /sys/power/state", state);
+	if (mem_sleep && !sysfs_offers("/sys/power/mem_sleep", mem_sleep))
+		SKIP(return, "this machine offers no '%s' in /sys/power/mem_sleep", mem_sleep);
+	lifecycle_start(_metadata, self, &lc);
+	resumes = lifecycle_counter(lc.pci, "resumes");
+	if (mem_sleep)
+		ASSERT_EQ(0, write_sysfs("/sys/power/mem_sleep", mem_sleep));
+	if (pm_test) {
+		ASSERT_EQ(0, write_sysfs("/sys/power/pm_test", pm_test));
+	} else {
+		ASSERT_EQ(0, write_sysfs("/sys/class/rtc/rtc0/wakealarm", "0"));
+		ASSERT_EQ(0, write_sysfs("/sys/class/rtc/rtc0/wakealarm", "+3"));
+	}
+	r = write_sysfs("/sys/power/state", state);
+	if (pm_test)
+		write_sysfs("/sys/power/pm_test", "none");
+	ASSERT_EQ(0, r) TH_LOG("echo %s > /sys/power/state: %s", state, strerror(-r));
+	EXPECT_EQ(resumes + 1, lifecycle_counter(lc.pci, "resumes"));
+	lifecycle_finish(_metadata, &lc, pm_test ? "pm_test=devices" : state);
+}
+
+TEST_F_TIMEOUT(daqcap, system_sleep_pm_test_devices, 180)
+{
+	system_sleep(_metadata, self, "mem", NULL, "devices");
+}
+
+TEST_F_TIMEOUT(daqcap, system_sleep_s2idle, 180)
+{
+	system_sleep(_metadata, self, "freeze", NULL, NULL);
+}
+
+TEST_F_TIMEOUT(daqcap, system_sleep_s3, 180)
+{
+	system_sleep(_metadata, self, "mem", "deep", NULL);
 }
 
 TEST_HARNESS_MAIN
