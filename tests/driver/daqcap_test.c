@@ -3862,6 +3862,169 @@ TEST_F_TIMEOUT(daqcap, aer_unrecovered_ends_streams_in_error, 120)
 	}
 }
 
+/* ---- runtime PM ---- */
+
+static int read_sysfs(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+/* The card's runtime PM status ("active", "suspended", ...). */
+static void rpm_status(const char *pci, char *buf, size_t size)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/power/runtime_status", pci);
+	if (read_sysfs(path, buf, size))
+		snprintf(buf, size, "?");
+}
+
+/* Wait up to @ms for the card to reach runtime PM status @want. */
+static bool wait_rpm(const char *pci, const char *want, unsigned int ms)
+{
+	char st[32];
+
+	for (unsigned int t = 0; t <= ms; t += 20) {
+		rpm_status(pci, st, sizeof(st));
+		if (!strcmp(st, want))
+			return true;
+		sleep_ms(20);
+	}
+	return false;
+}
+
+struct rpm_delay {
+	char path[128];
+	char saved[32];
+};
+
+/* A short autosuspend delay for the test, the old one back at the end. */
+static int rpm_delay_set(struct rpm_delay *d, const char *pci, const char *ms)
+{
+	snprintf(d->path, sizeof(d->path), "/sys/bus/pci/devices/%s/power/autosuspend_delay_ms",
+		 pci);
+	if (read_sysfs(d->path, d->saved, sizeof(d->saved)))
+		return -1;
+	return write_sysfs(d->path, ms);
+}
+
+/*
+ * The idle card sleeps in D3hot, and everything that touches it wakes it
+ * and finds it restored: the model loses its registers in D3hot, so a
+ * test pattern not restored shows in the frames, and a register read of
+ * a sleeping card would read all ones (no signal).
+ */
+TEST_F_TIMEOUT(daqcap, runtime_pm_idle_card_sleeps_and_wakes, 120)
+{
+	const struct dnode *n = node_of(self, 0, 0);
+	struct v4l2_input inp = { .index = 0 };
+	struct v4l2_dv_timings t;
+	struct rpm_delay delay;
+	char path[128], st[32];
+	long long resumes0;
+	int32_t pattern;
+	struct cap c;
+	int fd;
+
+	ASSERT_NE(NULL, n);
+	ASSERT_EQ(0, rpm_delay_set(&delay, n->pci, "100"));
+	fd = chan_fd(_metadata, self, 0, 0);
+	set_size(_metadata, fd, 640, 480);
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_TEST_PATTERN, DAQCAP_PATTERN_VERIFY));
+	resumes0 = lifecycle_counter(n->pci, "runtime_resumes");
+	ASSERT_LE(0, resumes0);
+
+	ASSERT_TRUE(wait_rpm(n->pci, "suspended", 5000)) TH_LOG("the idle card did not suspend");
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/power_state", n->pci);
+	if (!read_sysfs(path, st, sizeof(st)))
+		EXPECT_STREQ("D3hot", st);
+	ASSERT_EQ(0, get_ctrl(fd, V4L2_CID_TEST_PATTERN, &pattern));
+	EXPECT_EQ(DAQCAP_PATTERN_VERIFY, pattern) TH_LOG("the test pattern was not restored");
+
+	ASSERT_TRUE(wait_rpm(n->pci, "suspended", 5000));
+	ASSERT_EQ(0, query_timings(fd, &t)) TH_LOG("QUERY_DV_TIMINGS on a sleeping card");
+	EXPECT_LE(640u, t.bt.width);
+
+	ASSERT_TRUE(wait_rpm(n->pci, "suspended", 5000));
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_ENUMINPUT, &inp));
+	EXPECT_EQ(0u, inp.status) TH_LOG("ENUMINPUT on a sleeping card: status 0x%x", inp.status);
+
+	ASSERT_TRUE(wait_rpm(n->pci, "suspended", 5000));
+	ASSERT_LE(0, dbg_register(n->pci, 0, "STATUS")) TH_LOG("debugfs registers");
+
+	/* A stream keeps it awake, and its frames show the restored pattern. */
+	ASSERT_TRUE(wait_rpm(n->pci, "suspended", 5000));
+	cap_prepare(_metadata, &c, fd, n, V4L2_PIX_FMT_YUYV, 0, -1);
+	EXPECT_EQ(DAQCAP_PATTERN_VERIFY, c.pf.pattern);
+	cap_alloc(_metadata, &c, V4L2_MEMORY_MMAP, NBUFS, 0, NULL);
+	cap_on(_metadata, &c);
+	cap_run(_metadata, &c, 3);
+	sleep_ms(400);
+	rpm_status(n->pci, st, sizeof(st));
+	EXPECT_STREQ("active", st) TH_LOG("the card sleeps while streaming");
+	cap_run(_metadata, &c, 3);
+	cap_off(_metadata, &c);
+	cap_free(&c);
+	EXPECT_TRUE(wait_rpm(n->pci, "suspended", 5000)) TH_LOG("no sleep after STREAMOFF");
+	EXPECT_LE(resumes0 + 5, lifecycle_counter(n->pci, "runtime_resumes"));
+	write_sysfs(delay.path, delay.saved);
+}
+
+/*
+ * A card in D3hot cannot raise an input change interrupt: a listener
+ * keeps the card awake and gets its event at once; a change while the
+ * card slept with no listener is found when it wakes (here, for the
+ * next subscriber).
+ */
+TEST_F_TIMEOUT(daqcap, runtime_pm_source_change_reaches_listener, 120)
+{
+	const struct dnode *n = node_of(self, 0, 0);
+	struct v4l2_event_subscription sub = { .type = V4L2_EVENT_SOURCE_CHANGE };
+	struct rpm_delay delay;
+	struct v4l2_event ev;
+	char st[32];
+	int fd;
+
+	NEED_QMP();
+	ASSERT_NE(NULL, n);
+	ASSERT_EQ(0, rpm_delay_set(&delay, n->pci, "100"));
+	fd = chan_on_input(_metadata, self, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_TRUE(wait_rpm(n->pci, "suspended", 5000));
+
+	ASSERT_EQ(0, subscribe_source_change(fd, 0));
+	flush_events(fd);
+	sleep_ms(500);
+	rpm_status(n->pci, st, sizeof(st));
+	EXPECT_STREQ("active", st) TH_LOG("the card sleeps with a listener");
+	ASSERT_EQ(0, set_input_timings(self, 0, 0, "1280x720p60"));
+	ASSERT_EQ(0, wait_event(fd, &ev, EV_TIMEOUT_MS)) TH_LOG("no event for a listener");
+	EXPECT_EQ(0u, ev.id);
+
+	sub.id = 0;
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_UNSUBSCRIBE_EVENT, &sub));
+	ASSERT_TRUE(wait_rpm(n->pci, "suspended", 5000)) TH_LOG("no sleep without a listener");
+	ASSERT_EQ(0, set_input_timings(self, 0, 0, "1920x1080p60"));
+	sleep_ms(200);
+	ASSERT_EQ(0, subscribe_source_change(fd, 0));
+	ASSERT_EQ(0, wait_event(fd, &ev, EV_TIMEOUT_MS))
+		TH_LOG("the change made while the card slept was lost");
+	EXPECT_EQ(V4L2_EVENT_SOURCE_CHANGE, ev.type);
+	EXPECT_EQ(0u, ev.id);
+	write_sysfs(delay.path, delay.saved);
+}
+
 /* ---- surprise removal ---- */
 
 /* Whether the kernel log has a report of a kernel bug: WARN, BUG, oops, IOMMU fault. */

@@ -379,6 +379,7 @@ static int daqcap_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	daqcap_irq_mask_update(dev, 0, DAQCAP_IRQ_INPUT_CHANGE);
 	/* What error recovery restores after a reset of the link. */
 	pci_save_state(pdev);
+	daqcap_pm_init(dev);
 	return 0;
 
 err_unregister_chans:
@@ -401,6 +402,7 @@ static void daqcap_remove(struct pci_dev *pdev)
 	struct daqcap_dev *dev = pci_get_drvdata(pdev);
 	unsigned int c;
 
+	daqcap_pm_exit(dev);
 	cancel_delayed_work_sync(&dev->recovery_timeout);
 	daqcap_irq_mask_update(dev, U32_MAX, 0);
 	daqcap_debugfs_exit(dev);
@@ -428,7 +430,7 @@ static struct pci_driver daqcap_pci_driver = {
 	.remove = daqcap_remove,
 	.shutdown = daqcap_shutdown,
 	.err_handler = &daqcap_err_handlers,
-	.driver.pm = pm_sleep_ptr(&daqcap_pm_ops),
+	.driver.pm = pm_ptr(&daqcap_pm_ops),
 };
 
 static int __init daqcap_init(void)

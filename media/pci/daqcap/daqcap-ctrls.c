@@ -68,34 +68,46 @@ static int daqcap_g_volatile_ctrl(struct v4l2_ctrl *ctrl)
 	struct daqcap_chan *chan = ctrl_to_chan(ctrl);
 	struct daqcap_dev *dev = chan->dev;
 	unsigned int i;
+	int ret;
 
+	ret = daqcap_pm_get(dev);
+	if (ret)
+		return ret;
 	switch (ctrl->id) {
 	case V4L2_CID_TEST_PATTERN:
 		ctrl->val = daqcap_in_read(dev, chan->input, DAQCAP_IN_PATTERN);
 		if (ctrl->val >= DAQCAP_PATTERN_COUNT)
 			ctrl->val = DAQCAP_PATTERN_BARS;
-		return 0;
+		break;
 	case V4L2_CID_DV_RX_POWER_PRESENT:
 		ctrl->val = 0;
 		for (i = 0; i < dev->num_inputs; i++)
 			if (daqcap_in_read(dev, i, DAQCAP_IN_STATUS) &
 			    DAQCAP_IN_STATUS_POWER)
 				ctrl->val |= BIT(i);
-		return 0;
+		break;
+	default:
+		ret = -EINVAL;
 	}
-	return -EINVAL;
+	daqcap_pm_put(dev);
+	return ret;
 }
 
 static int daqcap_s_ctrl(struct v4l2_ctrl *ctrl)
 {
 	struct daqcap_chan *chan = ctrl_to_chan(ctrl);
+	int ret;
 
 	switch (ctrl->id) {
 	case V4L2_CID_TEST_PATTERN:
-		/* Kept for the card's restore after a reset. */
+		/* Kept for the card's restore after a reset or D3hot. */
 		WRITE_ONCE(chan->dev->inputs[chan->input].pattern, ctrl->val);
+		ret = daqcap_pm_get(chan->dev);
+		if (ret)
+			return ret;
 		daqcap_in_write(chan->dev, chan->input, DAQCAP_IN_PATTERN,
 				ctrl->val);
+		daqcap_pm_put(chan->dev);
 		return 0;
 	case V4L2_CID_DAQCAP_CHUNK_LINES:
 		/* Programmed at stream start; grabbed while streaming. */

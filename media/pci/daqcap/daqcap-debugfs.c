@@ -73,7 +73,11 @@ static int daqcap_registers_show(struct seq_file *s, void *unused)
 {
 	struct daqcap_dev *dev = s->private;
 	unsigned int i;
+	int ret;
 
+	ret = daqcap_pm_get(dev);
+	if (ret)
+		return ret;
 	seq_puts(s, "global:\n");
 	debugfs_print_regs32(s, daqcap_global_regs,
 			     ARRAY_SIZE(daqcap_global_regs), dev->regs, "  ");
@@ -89,6 +93,7 @@ static int daqcap_registers_show(struct seq_file *s, void *unused)
 				     ARRAY_SIZE(daqcap_chan_regs),
 				     dev->chans[i].regs, "  ");
 	}
+	daqcap_pm_put(dev);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(daqcap_registers);
@@ -98,7 +103,11 @@ static int daqcap_chan_stats_show(struct seq_file *s, void *unused)
 	struct daqcap_chan *chan = s->private;
 	struct daqcap_chan_stats st;
 	unsigned long flags;
+	int ret;
 
+	ret = daqcap_pm_get(chan->dev);
+	if (ret)
+		return ret;
 	spin_lock_irqsave(&chan->lock, flags);
 	st = chan->stats;
 	spin_unlock_irqrestore(&chan->lock, flags);
@@ -124,6 +133,7 @@ static int daqcap_chan_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "hw_chunks: %u\n", daqcap_ch_read(chan, DAQCAP_CH_CHUNKS));
 	seq_printf(s, "hw_sequence: %u\n",
 		   daqcap_ch_read(chan, DAQCAP_CH_SEQUENCE));
+	daqcap_pm_put(chan->dev);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(daqcap_chan_stats);
@@ -145,6 +155,8 @@ static int daqcap_lifecycle_show(struct seq_file *s, void *unused)
 	seq_printf(s, "pci_errors: %llu\n", st->pci_errors);
 	seq_printf(s, "recoveries: %llu\n", st->recoveries);
 	seq_printf(s, "lost: %llu\n", st->lost);
+	seq_printf(s, "runtime_suspends: %llu\n", st->runtime_suspends);
+	seq_printf(s, "runtime_resumes: %llu\n", st->runtime_resumes);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(daqcap_lifecycle);

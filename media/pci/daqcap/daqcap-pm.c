@@ -18,6 +18,12 @@
  * from, ends every stream in error instead: DQBUF fails with -EIO, never
  * hangs. Shutdown (reboot, kexec) stops all DMA for good.
  *
+ * Runtime PM puts the card in D3hot while nothing needs it: every stream
+ * holds a reference, and so does every ioctl or debugfs read that touches
+ * the card, and every file handle subscribed to source change events (a
+ * card in D3hot cannot raise the input change interrupt). The card comes
+ * back reset, and gets the same restore without channels to restart.
+ *
  * The driver core calls all of these under the device lock, so they never
  * run at once; each takes a channel's mutex to work on it, which orders
  * them against the channel's ioctls.
@@ -26,6 +32,7 @@
 #include <linux/device.h>
 #include <linux/pci.h>
 #include <linux/pm.h>
+#include <linux/pm_runtime.h>
 #include <linux/workqueue.h>
 
 #include "daqcap.h"
@@ -87,31 +94,52 @@ static void daqcap_card_lose(struct daqcap_dev *dev, const char *why)
 	daqcap_irqs_sync(dev);
 }
 
-/* Bring a held card back, and every stream it had with it. */
-static int daqcap_card_restore(struct daqcap_dev *dev, const char *why)
+/*
+ * A card that lost its state (reset, D3hot, power): check it is the same
+ * card, reset it, and give it back the global state the driver set.
+ */
+static int daqcap_card_reinit(struct daqcap_dev *dev)
 {
-	unsigned int c, i;
+	unsigned int i;
 
-	if (daqcap_card_state(dev) != DAQCAP_CARD_HELD)
-		return daqcap_card_state(dev) == DAQCAP_CARD_UP ? 0 : -ENODEV;
-	if (daqcap_card_check(dev)) {
-		daqcap_card_lose(dev, why);
+	if (daqcap_card_check(dev))
 		return -ENODEV;
-	}
-	if (!daqcap_card_reset(dev)) {
-		daqcap_card_lose(dev, why);
+	if (!daqcap_card_reset(dev))
 		return -EIO;
-	}
 	for (i = 0; i < dev->num_inputs; i++)
 		daqcap_in_write(dev, i, DAQCAP_IN_PATTERN,
 				READ_ONCE(dev->inputs[i].pattern));
+	return 0;
+}
+
+/* The input change interrupts the card could not raise meanwhile. */
+static void daqcap_inputs_report_changes(struct daqcap_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->num_inputs; i++)
+		if (daqcap_input_differs(dev, i))
+			daqcap_input_changed(dev, i);
+}
+
+/* Bring a held card back, and every stream it had with it. */
+static int daqcap_card_restore(struct daqcap_dev *dev, const char *why)
+{
+	unsigned int c;
+	int ret;
+
+	if (daqcap_card_state(dev) != DAQCAP_CARD_HELD)
+		return daqcap_card_state(dev) == DAQCAP_CARD_UP ? 0 : -ENODEV;
+	ret = daqcap_card_reinit(dev);
+	if (ret) {
+		daqcap_card_lose(dev, why);
+		return ret;
+	}
 	WRITE_ONCE(dev->state, DAQCAP_CARD_UP);
 	daqcap_irq_mask_update(dev, 0, DAQCAP_IRQ_INPUT_CHANGE);
 	for (c = 0; c < dev->num_channels; c++)
 		daqcap_chan_restart(&dev->chans[c]);
-	for (i = 0; i < dev->num_inputs; i++)
-		if (daqcap_input_differs(dev, i))
-			daqcap_input_changed(dev, i);
+	daqcap_inputs_report_changes(dev);
 	return 0;
 }
 
@@ -144,7 +172,101 @@ static int daqcap_resume(struct device *d)
 	return 0;
 }
 
-DEFINE_SIMPLE_DEV_PM_OPS(daqcap_pm_ops, daqcap_suspend, daqcap_resume);
+/* ---- Runtime PM ---------------------------------------------------------- */
+
+/* How long the idle card stays in D0 (power/autosuspend_delay_ms). */
+#define DAQCAP_AUTOSUSPEND_MS	1000
+
+/*
+ * Nothing streams (each stream holds a reference): mask the interrupts;
+ * the PCI core saves the configuration space and chooses D3hot.
+ */
+static int daqcap_runtime_suspend(struct device *d)
+{
+	struct daqcap_dev *dev = dev_get_drvdata(d);
+
+	daqcap_irq_mask_update(dev, U32_MAX, 0);
+	daqcap_irqs_sync(dev);
+	daqcap_inputs_snapshot(dev);
+	dev->lifecycle.runtime_suspends++;
+	return 0;
+}
+
+static int daqcap_runtime_resume(struct device *d)
+{
+	struct daqcap_dev *dev = dev_get_drvdata(d);
+	int ret;
+
+	if (daqcap_card_state(dev) == DAQCAP_CARD_GONE)
+		return -ENODEV;
+	ret = daqcap_card_reinit(dev);
+	if (ret) {
+		daqcap_card_lose(dev, "runtime resume");
+		return ret;
+	}
+	daqcap_irq_mask_update(dev, 0, DAQCAP_IRQ_INPUT_CHANGE);
+	daqcap_inputs_report_changes(dev);
+	dev->lifecycle.runtime_resumes++;
+	return 0;
+}
+
+const struct dev_pm_ops daqcap_pm_ops = {
+	SYSTEM_SLEEP_PM_OPS(daqcap_suspend, daqcap_resume)
+	RUNTIME_PM_OPS(daqcap_runtime_suspend, daqcap_runtime_resume, NULL)
+};
+
+/**
+ * daqcap_pm_get() - wake the card for something that touches it
+ * @dev: the card
+ *
+ * Return: 0, or a negative error code with no reference taken.
+ */
+int daqcap_pm_get(struct daqcap_dev *dev)
+{
+	return pm_runtime_resume_and_get(&dev->pdev->dev);
+}
+
+/**
+ * daqcap_pm_put() - let the card sleep once idle for the autosuspend delay
+ * @dev: the card
+ */
+void daqcap_pm_put(struct daqcap_dev *dev)
+{
+	pm_runtime_mark_last_busy(&dev->pdev->dev);
+	pm_runtime_put_autosuspend(&dev->pdev->dev);
+}
+
+/**
+ * daqcap_pm_init() - allow runtime PM, at the end of probe
+ * @dev: the card
+ *
+ * The PCI core probes with a runtime PM reference held and runtime PM
+ * forbidden (power/control "on"); a capture card idles most of its life,
+ * so the driver allows it, and drops probe's reference.
+ */
+void daqcap_pm_init(struct daqcap_dev *dev)
+{
+	struct device *d = &dev->pdev->dev;
+
+	pm_runtime_set_autosuspend_delay(d, DAQCAP_AUTOSUSPEND_MS);
+	pm_runtime_use_autosuspend(d);
+	pm_runtime_mark_last_busy(d);
+	pm_runtime_put_noidle(d);
+	pm_runtime_allow(d);
+}
+
+/**
+ * daqcap_pm_exit() - undo daqcap_pm_init(), at the start of remove
+ * @dev: the card
+ */
+void daqcap_pm_exit(struct daqcap_dev *dev)
+{
+	struct device *d = &dev->pdev->dev;
+
+	pm_runtime_forbid(d);
+	pm_runtime_get_noresume(d);
+	pm_runtime_dont_use_autosuspend(d);
+}
 
 /* ---- PCIe errors and function reset -------------------------------------- */
 

@@ -12,6 +12,7 @@
  */
 
 #include <linux/math.h>
+#include <linux/pm_runtime.h>
 #include <linux/v4l2-dv-timings.h>
 #include <media/media-entity.h>
 #include <media/v4l2-dv-timings.h>
@@ -228,7 +229,15 @@ static int daqcap_start_streaming(struct vb2_queue *q, unsigned int count)
 
 	switch (daqcap_card_state(chan->dev)) {
 	case DAQCAP_CARD_UP:
+		/* The stream keeps the card awake until STREAMOFF. */
+		ret = daqcap_pm_get(chan->dev);
+		if (ret)
+			break;
 		ret = daqcap_chan_hw_start(chan, false);
+		if (ret)
+			daqcap_pm_put(chan->dev);
+		else
+			chan->pm_held = true;
 		break;
 	case DAQCAP_CARD_HELD:
 		/* A new stream: its numbering starts when the card does. */
@@ -260,6 +269,9 @@ static void daqcap_stop_streaming(struct vb2_queue *q)
 	chan->held = false;
 	daqcap_return_all_buffers(chan, VB2_BUF_STATE_ERROR);
 	v4l2_ctrl_grab(chan->ctrl_chunk_lines, false);
+	if (chan->pm_held)
+		daqcap_pm_put(chan->dev);
+	chan->pm_held = false;
 }
 
 /**
@@ -300,6 +312,14 @@ void daqcap_chan_restart(struct daqcap_chan *chan)
 
 	mutex_lock(&chan->mutex);
 	if (chan->held) {
+		/*
+		 * A stream started while the card was held has no runtime
+		 * PM reference yet; the card is awake, being restored.
+		 */
+		if (!chan->pm_held) {
+			pm_runtime_get_noresume(&chan->dev->pdev->dev);
+			chan->pm_held = true;
+		}
 		ret = daqcap_chan_hw_start(chan, true);
 		if (ret) {
 			dev_err(&chan->dev->pdev->dev,
@@ -460,13 +480,18 @@ static int daqcap_enum_input(struct file *file, void *priv,
 	struct daqcap_chan *chan = video_drvdata(file);
 	struct daqcap_dev *dev = chan->dev;
 	u32 status;
+	int ret;
 
 	if (inp->index >= dev->num_inputs)
 		return -EINVAL;
 	snprintf(inp->name, sizeof(inp->name), "Input %u", inp->index);
 	inp->type = V4L2_INPUT_TYPE_CAMERA;
 	inp->capabilities = V4L2_IN_CAP_DV_TIMINGS;
+	ret = daqcap_pm_get(dev);
+	if (ret)
+		return ret;
 	status = daqcap_in_read(dev, inp->index, DAQCAP_IN_STATUS);
+	daqcap_pm_put(dev);
 	inp->status = 0;
 	if (status == U32_MAX || !(status & DAQCAP_IN_STATUS_POWER))
 		inp->status |= V4L2_IN_ST_NO_POWER | V4L2_IN_ST_NO_SIGNAL;
@@ -526,6 +551,7 @@ static void daqcap_chan_select_input(struct daqcap_chan *chan,
 static int daqcap_s_input(struct file *file, void *priv, unsigned int i)
 {
 	struct daqcap_chan *chan = video_drvdata(file);
+	int ret;
 
 	if (i >= chan->dev->num_inputs)
 		return -EINVAL;
@@ -533,7 +559,11 @@ static int daqcap_s_input(struct file *file, void *priv, unsigned int i)
 		return 0;
 	if (vb2_is_busy(&chan->queue))
 		return -EBUSY;
+	ret = daqcap_pm_get(chan->dev);
+	if (ret)
+		return ret;
 	daqcap_chan_select_input(chan, i);
+	daqcap_pm_put(chan->dev);
 	daqcap_media_links_update(chan);
 	return 0;
 }
@@ -559,8 +589,14 @@ static int daqcap_query_dv_timings(struct file *file, void *priv,
 				   struct v4l2_dv_timings *timings)
 {
 	struct daqcap_chan *chan = video_drvdata(file);
+	int ret;
 
-	return daqcap_input_query_timings(chan->dev, chan->input, timings);
+	ret = daqcap_pm_get(chan->dev);
+	if (ret)
+		return ret;
+	ret = daqcap_input_query_timings(chan->dev, chan->input, timings);
+	daqcap_pm_put(chan->dev);
+	return ret;
 }
 
 static int daqcap_g_dv_timings(struct file *file, void *priv,
@@ -592,12 +628,51 @@ static int daqcap_s_dv_timings(struct file *file, void *priv,
 	return 0;
 }
 
+/*
+ * A card in D3hot cannot raise the input change interrupt: while someone
+ * listens for source changes, the card stays awake.
+ */
+static int daqcap_src_change_add(struct v4l2_subscribed_event *sev,
+				 unsigned int elems)
+{
+	struct daqcap_chan *chan = video_get_drvdata(sev->fh->vdev);
+
+	return daqcap_pm_get(chan->dev);
+}
+
+static void daqcap_src_change_del(struct v4l2_subscribed_event *sev)
+{
+	struct daqcap_chan *chan = video_get_drvdata(sev->fh->vdev);
+
+	daqcap_pm_put(chan->dev);
+}
+
+/* As v4l2_src_change_event_subscribe(): an unread event gathers the changes. */
+static void daqcap_src_change_replace(struct v4l2_event *old,
+				      const struct v4l2_event *new)
+{
+	old->u.src_change.changes |= new->u.src_change.changes;
+}
+
+static void daqcap_src_change_merge(const struct v4l2_event *old,
+				    struct v4l2_event *new)
+{
+	new->u.src_change.changes |= old->u.src_change.changes;
+}
+
+static const struct v4l2_subscribed_event_ops daqcap_src_change_ops = {
+	.add = daqcap_src_change_add,
+	.del = daqcap_src_change_del,
+	.replace = daqcap_src_change_replace,
+	.merge = daqcap_src_change_merge,
+};
+
 static int daqcap_subscribe_event(struct v4l2_fh *fh,
 				  const struct v4l2_event_subscription *sub)
 {
 	switch (sub->type) {
 	case V4L2_EVENT_SOURCE_CHANGE:
-		return v4l2_src_change_event_subscribe(fh, sub);
+		return v4l2_event_subscribe(fh, sub, 0, &daqcap_src_change_ops);
 	default:
 		return v4l2_ctrl_subscribe_event(fh, sub);
 	}
@@ -606,9 +681,14 @@ static int daqcap_subscribe_event(struct v4l2_fh *fh,
 static int daqcap_log_status(struct file *file, void *priv)
 {
 	struct daqcap_chan *chan = video_drvdata(file);
+	int ret;
 
+	ret = daqcap_pm_get(chan->dev);
+	if (ret)
+		return ret;
 	daqcap_chan_log_status(chan);
 	v4l2_ctrl_handler_log_status(&chan->ctrl_handler, chan->vdev.name);
+	daqcap_pm_put(chan->dev);
 	return 0;
 }
 

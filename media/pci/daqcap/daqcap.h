@@ -171,7 +171,7 @@ struct daqcap_dev;
  * @queue: the vb2 queue
  * @mutex: serializes ioctls, file operations and vb2 (vdev.lock, queue.lock)
  *	and the lifecycle callbacks' work on the channel, and protects @input,
- *	@timings, @format, @fmt and @held
+ *	@timings, @format, @fmt, @held and @pm_held
  * @ctrl_handler: the node's controls
  * @ctrl_pattern: V4L2_CID_TEST_PATTERN
  * @ctrl_chunk_lines: V4L2_CID_DAQCAP_CHUNK_LINES, grabbed while streaming
@@ -185,6 +185,7 @@ struct daqcap_dev;
  * @held: the queue streams but the card's channel is stopped, by a system
  *	sleep, a reset or a PCIe error, or for good if the card is gone; the
  *	buffers wait in @pending, in the order the card would have filled them
+ * @pm_held: the stream holds a runtime PM reference on the card
  * @lock: protects the streaming state from @running to @stats, against the
  *	IRQ handler and the watchdog (@links_updating excepted)
  * @running: the card's channel is enabled and owns the buffers in @inflight
@@ -240,6 +241,7 @@ struct daqcap_chan {
 	struct v4l2_pix_format format;
 	const struct daqcap_format *fmt;
 	bool held;
+	bool pm_held;
 
 	spinlock_t lock; /* the streaming state below, against the IRQ */
 	bool running;
@@ -314,6 +316,8 @@ enum daqcap_card_state {
  * @pci_errors: PCIe errors reported to the driver (error_detected)
  * @recoveries: PCIe errors recovered from
  * @lost: times the card was found gone or different, or failed for good
+ * @runtime_suspends: times the idle card went to D3hot
+ * @runtime_resumes: times it came back to D0 and was restored
  */
 struct daqcap_lifecycle_stats {
 	u64 suspends;
@@ -322,6 +326,8 @@ struct daqcap_lifecycle_stats {
 	u64 pci_errors;
 	u64 recoveries;
 	u64 lost;
+	u64 runtime_suspends;
+	u64 runtime_resumes;
 };
 
 /**
@@ -344,7 +350,9 @@ struct daqcap_lifecycle_stats {
  *	@mutex
  * @version: VERSION at probe: resume checks it is still the same card
  * @cap: CAP at probe, likewise
- * @lifecycle: counters, changed by the lifecycle callbacks only
+ * @lifecycle: counters, changed by the lifecycle callbacks only (the PM
+ *	core never runs a runtime PM callback during a system sleep, a reset
+ *	or an error recovery)
  * @recovering: PCIe error recovery has held the card and not yet given it
  *	back; under the device lock
  * @recovery_timeout: ends the streams if the recovery never completes (the
@@ -430,6 +438,10 @@ extern const struct dev_pm_ops daqcap_pm_ops;
 extern const struct pci_error_handlers daqcap_err_handlers;
 void daqcap_shutdown(struct pci_dev *pdev);
 void daqcap_recovery_timeout(struct work_struct *work);
+void daqcap_pm_init(struct daqcap_dev *dev);
+void daqcap_pm_exit(struct daqcap_dev *dev);
+int daqcap_pm_get(struct daqcap_dev *dev);
+void daqcap_pm_put(struct daqcap_dev *dev);
 
 /* daqcap-dma.c */
 int daqcap_buf_table_build(struct daqcap_chan *chan, struct daqcap_buffer *buf);
