@@ -196,6 +196,12 @@ struct DaqcapState {
     uint64_t stat_dma_writes;   /* write transactions issued */
     uint64_t stat_dma_reads;    /* read transactions issued */
     uint64_t stat_dma_blocked;  /* transactions refused, never issued */
+    /*
+     * Channels still running when the function lost its state (D3hot, a
+     * conventional or function level reset): DMA the driver did not stop
+     * before a sleep or a reset, cut short.
+     */
+    uint64_t stat_cut_while_running;
 };
 
 #define DAQCAP_CPL_STATUS_NO_DATA \
@@ -1741,6 +1747,16 @@ static void daqcap_reset(DaqcapState *s)
  * returns to D0. The PCI core resets the configuration header, MSI and
  * MSI-X after this (pci_device_reset()); the PCIe error enables are ours.
  */
+/* Count the channels a loss of state cuts short (see stat_cut_while_running). */
+static void daqcap_count_cut(DaqcapState *s)
+{
+    for (unsigned c = 0; c < s->num_channels; c++) {
+        if (daqcap_chan_running(&s->channels[c])) {
+            s->stat_cut_while_running++;
+        }
+    }
+}
+
 static void daqcap_qdev_reset(DeviceState *dev)
 {
     DaqcapState *s = DAQCAP(dev);
@@ -1758,6 +1774,7 @@ static void daqcap_qdev_reset(DeviceState *dev)
     pci_word_test_and_clear_mask(pdev->config + s->pm_cap + PCI_PM_CTRL,
                                  PCI_PM_CTRL_STATE_MASK);
     pcie_cap_deverr_reset(pdev);
+    daqcap_count_cut(s);
     daqcap_reset(s);
     if (msix_present(pdev)) {
         msix_unuse_all_vectors(pdev);
@@ -1776,6 +1793,7 @@ static void daqcap_qdev_reset(DeviceState *dev)
  */
 static void daqcap_enter_d3hot(DaqcapState *s)
 {
+    daqcap_count_cut(s);
     for (unsigned c = 0; c < s->num_channels; c++) {
         daqcap_channel_stop(&s->channels[c]);
     }
@@ -1988,6 +2006,9 @@ static void daqcap_realize(PCIDevice *pdev, Error **errp)
     object_property_add_uint64_ptr(obj, "dma-reads", &s->stat_dma_reads,
                                    OBJ_PROP_FLAG_READ);
     object_property_add_uint64_ptr(obj, "dma-blocked", &s->stat_dma_blocked,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "cut-while-running",
+                                   &s->stat_cut_while_running,
                                    OBJ_PROP_FLAG_READ);
     daqcap_reset(s);
     return;

@@ -3634,7 +3634,20 @@ struct lifecycle {
 	int n;
 	char pci[32];
 	unsigned int good_before[DAQCAP_MAX_CHANNELS];
+	/* The card's count of channels cut short by a loss of state; -1: no QMP. */
+	long long cut0;
+	FIXTURE_DATA(daqcap) *self;
 };
+
+/* The model's cut-while-running counter (see the datasheet), or -1 without QMP. */
+static long long card_cut_while_running(FIXTURE_DATA(daqcap) *self)
+{
+	unsigned long long v;
+
+	if (fixture_qmp(self) || qmp_get_u64(&self->qmp, 0, "cut-while-running", &v))
+		return -1;
+	return (long long)v;
+}
 
 #define LC_BUFS		4
 #define LC_FRAMES	3
@@ -3708,6 +3721,8 @@ static void lifecycle_start(struct __test_metadata *_metadata,
 		lc->caps[i].hw_drops0 = -1;
 		lc->caps[i].resync = true;
 	}
+	lc->self = self;
+	lc->cut0 = card_cut_while_running(self);
 }
 
 /*
@@ -3724,6 +3739,11 @@ static void lifecycle_finish(struct __test_metadata *_metadata, struct lifecycle
 	lifecycle_run(_metadata, lc, LC_FRAMES, true);
 	/* No more requeues: every buffer the driver holds must come back. */
 	lifecycle_run(_metadata, lc, 0, false);
+	/* The driver stopped every channel before the card lost its state. */
+	if (lc->cut0 >= 0)
+		EXPECT_EQ(lc->cut0, card_cut_while_running(lc->self))
+			TH_LOG("%s: the card was reset or put in D3hot with channels running",
+			       event);
 	for (int i = 0; i < lc->n; i++) {
 		struct cap *c = &lc->caps[i];
 
