@@ -7,9 +7,11 @@
 # half numbers them into TAP.
 #
 # Usage (in the guest): vm-guest.sh main|cards|faults
-#   main    one default card: every I/O method on two channels, every
-#           format, padding, BARS, corruption detection, the pattern
-#           control put back, daqcap-info in text and JSON
+#   main    one default card: daqcap-info on the idle card (runtime PM
+#           status, power state, lifecycle counters), every I/O method on
+#           two channels, every format, padding, BARS, corruption
+#           detection, the pattern control put back, daqcap-info in text
+#           and JSON
 #   cards   two cards of 2 channels and 3 inputs, input 1 without signal
 #   faults  faults injected into the card by the host (over QMP) while
 #           daqcap-verify runs: a dropped frame, lines lost (errored
@@ -65,10 +67,104 @@ has_ok() {	# has_ok TEXT DEVICE: the output shows TEXT and DEVICE is OK
 	grep -q "$1" "$out" && all_ok "$2"
 }
 
+# The first card's sysfs and debugfs directories.
+pci=0000:01:00.0
+pcidev=/sys/bus/pci/devices/$pci
+lifecycle=/sys/kernel/debug/daqcap/$pci/lifecycle
+
+# Wait (up to 10 s) for the idle card to be runtime suspended.
+wait_suspended() {
+	local n=0
+
+	while [ "$(cat "$pcidev/power/runtime_status")" != suspended ]; do
+		[ $n -lt 100 ] || return 1
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+
+# What daqcap-info must show of the card's power and lifecycle, checked
+# against sysfs and the lifecycle file as read just before it ran.
+# info_power_check text|json BEFORE AFTER: daqcap-info's output in $out.
+info_power_check() {
+	python3 - "$1" "$out" "$pcidev" "$2" "$3" <<'PY'
+import json, os, sys
+
+form, out, dev, before, after = sys.argv[1:]
+
+def fields(path):
+    pairs = [l.split(":", 1) for l in open(path).read().splitlines() if ":" in l]
+    return [(k.strip(), v.strip()) for k, v in pairs]
+
+lc, lc_after = fields(before), fields(after)
+names = [k for k, _ in lc]
+assert len(names) >= 9 and names[0] == "state" and dict(lc)["state"] == "up", lc
+assert int(dict(lc)["runtime_suspends"]) >= 1, lc
+# The card slept until daqcap-info woke it, after reading the lifecycle.
+assert int(dict(lc_after)["runtime_resumes"]) > int(dict(lc)["runtime_resumes"]), (lc, lc_after)
+# Where the kernel has no power_state file, daqcap-info must say so.
+ps = "D3hot" if os.path.exists(dev + "/power_state") else None
+text = open(out).read()
+if form == "json":
+    card = json.loads(text)["cards"][0]
+    want = {"runtime_status": "suspended", "power_state": ps, "control": "auto"}
+    if ps is None:
+        want["power_state_error"] = "not found in sysfs"
+    assert card["power"] == want, card["power"]
+    # Every line of the file, in its order; numbers as numbers.
+    assert list(card["lifecycle"].items()) == \
+        [(k, int(v) if v.isdigit() else v) for k, v in lc], card["lifecycle"]
+    assert "lifecycle_error" not in card, card
+else:
+    lines = text.splitlines()
+    want = "  Power: runtime_status suspended, power_state %s, control auto" % \
+        (ps or "unknown (not found in sysfs)")
+    assert want in lines, want
+    i = lines.index(next(l for l in lines if l.startswith("  Lifecycle: ")))
+    shown = lines[i][len("  Lifecycle:"):]
+    for l in lines[i + 1:]:
+        if not l.startswith(" " * 13):
+            break
+        shown += "," + l
+    assert [tuple(p.strip().split(" ", 1)) for p in shown.split(",")] == lc, shown
+PY
+}
+
+# The power and lifecycle of the idle card, before anything else wakes it.
+power_tests() {
+	local form
+
+	for form in text json; do
+		if ! wait_suspended; then
+			notok "the idle card is runtime suspended within 10 s"
+			cat "$pcidev/power/runtime_status" "$lifecycle" | sed 's/^/# /'
+			return
+		fi
+		cat "$lifecycle" >"$out.before"
+		if [ $form = json ]; then
+			run "$info" --json
+		else
+			run "$info"
+		fi
+		cat "$lifecycle" >"$out.after"
+		check "daqcap-info ($form): the idle card's runtime_status suspended, its power state, every lifecycle line as the file had it before daqcap-info woke the card" \
+			info_power_check $form "$out.before" "$out.after"
+		[ $form = json ] || sed -n '1,4s/^/#   /p' "$out"
+	done
+	check "daqcap-info changed nothing of the card's runtime PM (power/control still auto)" \
+		[ "$(cat "$pcidev/power/control")" = auto ]
+	run unshare -m sh -c "mount -t tmpfs none $pcidev/power && exec $info"
+	check "daqcap-info says which power files sysfs lacks, and shows the rest" \
+		sh -c "[ $rc = 0 ] && grep -q '^  Power: runtime_status unknown (not found in sysfs), power_state [^,]*, control unknown (not found in sysfs)$' $out &&
+		       grep -q '^  Lifecycle: state up' $out"
+	rm -f "$out.before" "$out.after"
+}
+
 main_tests() {
 	local io d f
 
 	# ---- daqcap-info -------------------------------------------------
+	power_tests
 	run "$info"
 	check "daqcap-info finds one card with 4 channels and 4 inputs" \
 		grep -q '^Card 0000:01:00.0: 4 channels, 4 inputs' "$out"
@@ -83,7 +179,7 @@ main_tests() {
 	check "daqcap-info shows controls and the driver's counters" sh -c "
 		grep -q 'test_pattern=0 (Colour Bars)' $out &&
 		grep -q 'counters: frames 0,' $out"
-	sed 's/^/#   /' "$out" | head -n 12
+	sed 's/^/#   /' "$out" | head -n 14
 
 	# ---- daqcap-verify: every I/O method on two channels --------------
 	for io in mmap userptr dmabuf read; do
@@ -177,8 +273,19 @@ assert ch[0]["controls"]["test_pattern"]["value"] == 0
 assert ch[0]["counters"]["frames"] >= 20 and ch[0]["counters"]["bad_completions"] == 0
 ' "$out"
 	run "$info" -d /dev/video2 --no-debugfs --no-controls
-	check "daqcap-info -d /dev/video2 --no-debugfs" \
-		sh -c "[ $rc = 0 ] && grep -q 'ch2 /dev/video2' $out && grep -q 'not read (--no-debugfs)' $out"
+	check "daqcap-info -d /dev/video2 --no-debugfs: counters and lifecycle not read, power still shown" \
+		sh -c "[ $rc = 0 ] && grep -q 'ch2 /dev/video2' $out &&
+		       grep -q 'counters: not read (--no-debugfs)' $out &&
+		       grep -q '^  Lifecycle: not read (--no-debugfs)$' $out &&
+		       grep -q '^  Power: runtime_status [a-z]*, ' $out"
+	run "$info" --no-debugfs --json
+	check "daqcap-info --no-debugfs --json: lifecycle null, lifecycle_error says why" \
+		python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))["cards"][0]
+assert c["lifecycle"] is None and c["lifecycle_error"] == "not read (--no-debugfs)", c
+assert c["power"]["runtime_status"] in ("active", "suspended") and c["power"]["control"] == "auto", c["power"]
+' "$out"
 	run "$info" -d /dev/video9
 	check "daqcap-info -d with a missing device: status 2" \
 		sh -c "[ $rc = 2 ] && grep -q 'no such device' $out"
@@ -189,11 +296,14 @@ cards_tests() {
 	run "$info"
 	check "daqcap-info: two cards, each with 2 channels and 3 inputs" \
 		sh -c "[ $rc = 0 ] && [ \$(grep -c '^Card .*: 2 channels, 3 inputs' $out) = 2 ]"
+	check "daqcap-info: each card's power and lifecycle" \
+		sh -c "[ \$(grep -c '^  Power: runtime_status [a-z]*, power_state D[0-3a-z]*, control auto$' $out) = 2 ] &&
+		       [ \$(grep -c '^  Lifecycle: state up, ' $out) = 2 ]"
 	check "daqcap-info: input 1 has no signal" \
 		grep -q '1: Input 1 .*signal no power .*timings: no signal' "$out"
 	check "daqcap-info: input 2 (no channel on it) has its timings from the registers" \
 		grep -q '2: Input 2 .*timings 720x576p50.00' "$out"
-	sed 's/^/#   /' "$out" | head -n 14
+	sed 's/^/#   /' "$out" | head -n 18
 	run "$info" --no-debugfs
 	check "daqcap-info --no-debugfs: input 2's timings are unknown" \
 		grep -q '2: Input 2 .*timings unknown' "$out"

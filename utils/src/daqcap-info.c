@@ -3,7 +3,8 @@
  * daqcap-info: list the DAQCAP cards on this machine and what they are doing.
  *
  * Finds the video4linux nodes whose driver is daqcap (VIDIOC_QUERYCAP),
- * groups them by card (bus_info), and shows per card its channels (input,
+ * groups them by card (bus_info), and shows per card its runtime power
+ * state (sysfs) and lifecycle counters (debugfs), its channels (input,
  * format, size, stride, timings, buffers, controls, the driver's counters
  * from debugfs) and its inputs (signal and detected timings). Reads only,
  * unless --probe-inputs is given. Plain text or --json.
@@ -41,8 +42,10 @@
 #define MAX_CTRLS	32
 #define MAX_COUNTERS	32
 #define MAX_REGS	512
+#define MAX_LIFECYCLE	32
 
 static const char *debugfs_root = "/sys/kernel/debug/daqcap";
+static const char *pci_root = "/sys/bus/pci/devices";
 
 struct ctrl_info {
 	uint32_t id, type, flags;
@@ -57,6 +60,22 @@ struct ctrl_info {
 struct counter {
 	char name[40];
 	uint64_t value;
+};
+
+/* A "name: value" line of a debugfs file whose value may be a word. */
+struct field {
+	char name[40];
+	char value[40];
+	bool numeric;
+	uint64_t num;
+};
+
+/* One of the card's PCI power attributes in sysfs. */
+struct power_attr {
+	const char *name;	/* as shown */
+	const char *file;	/* under /sys/bus/pci/devices/<pci>/ */
+	char value[32];
+	const char *error;	/* why there is no value */
 };
 
 struct chan_info {
@@ -102,6 +121,18 @@ struct reg {
 	uint32_t value;
 };
 
+/*
+ * The card's PCI power attributes: runtime PM's view (active, suspended...),
+ * the PCI power state (D0, D3hot; not every kernel has the file),
+ * and whether runtime PM may suspend the card at all (auto, or on).
+ */
+static const struct power_attr power_attrs[] = {
+	{ .name = "runtime_status", .file = "power/runtime_status" },
+	{ .name = "power_state", .file = "power_state" },
+	{ .name = "control", .file = "power/control" },
+};
+#define NPOWER	(sizeof(power_attrs) / sizeof(power_attrs[0]))
+
 struct card_info {
 	char bus[32];
 	char pci[32];
@@ -112,6 +143,10 @@ struct card_info {
 	struct reg *regs;
 	unsigned int nregs;
 	const char *regs_error;
+	struct power_attr power[NPOWER];
+	struct field lifecycle[MAX_LIFECYCLE];
+	unsigned int nlifecycle;
+	const char *lifecycle_error;
 };
 
 static struct {
@@ -126,22 +161,25 @@ static void usage(FILE *fp)
 {
 	fputs(
 "Usage: " PROG " [OPTION]...\n"
-"List the DAQCAP cards of this machine: per card its channels (video node,\n"
-"selected input, format, size, stride, timings, controls, the driver's\n"
-"counters) and its inputs (signal, detected timings).\n"
+"List the DAQCAP cards of this machine: per card its power state and\n"
+"lifecycle counters, its channels (video node, selected input, format, size,\n"
+"stride, timings, controls, the driver's counters) and its inputs (signal,\n"
+"detected timings).\n"
 "\n"
 "  -d, --device DEV      only the card that DEV (e.g. /dev/video2) belongs to\n"
 "  -j, --json            print JSON instead of text\n"
 "      --no-controls     leave out the controls\n"
 "      --no-debugfs      do not read the driver's debugfs files (counters,\n"
-"                        registers)\n"
+"                        lifecycle, registers)\n"
 "      --probe-inputs    to detect the timings of an input that no channel\n"
 "                        selects and debugfs cannot show, switch an idle\n"
 "                        channel to it for a moment (and back)\n"
 "  -h, --help            show this help and exit\n"
 "\n"
-"Counters and register values come from " "/sys/kernel/debug/daqcap/<pci>/;\n"
-"reading them needs root and a mounted debugfs.\n"
+"Counters, lifecycle and register values come from\n"
+"/sys/kernel/debug/daqcap/<pci>/; reading them needs root and a mounted\n"
+"debugfs. The power state comes from /sys/bus/pci/devices/<pci>/, read\n"
+"before anything else wakes the card.\n"
 "\n"
 "Exit status: 0 if a daqcap card was found, 1 if none was, 2 on bad usage or\n"
 "if DEV does not exist or is not a daqcap node.\n", fp);
@@ -245,6 +283,92 @@ static void read_counters(struct card_info *card, struct chan_info *ch)
 			continue;
 		snprintf(c->name, sizeof(c->name), "%.39s", line);
 		ch->ncounters++;
+	}
+	fclose(fp);
+}
+
+/*
+ * The card's power attributes from sysfs. Reading them does not wake the
+ * card; a missing file (a kernel without it) is said so, not guessed.
+ */
+static void read_power(struct card_info *card)
+{
+	unsigned int i;
+
+	for (i = 0; i < NPOWER; i++) {
+		struct power_attr *a = &card->power[i];
+		char path[256];
+		FILE *fp;
+
+		*a = power_attrs[i];
+		snprintf(path, sizeof(path), "%s/%s/%s", pci_root, card->pci,
+			 a->file);
+		fp = fopen(path, "r");
+		if (!fp) {
+			a->error = errno == ENOENT ? "not found in sysfs" :
+				   errno == EACCES || errno == EPERM ?
+				   "permission denied" : strerror(errno);
+			continue;
+		}
+		if (fgets(a->value, sizeof(a->value), fp)) {
+			a->value[strcspn(a->value, "\n")] = '\0';
+			if (!a->value[0])
+				a->error = "empty";
+		} else {
+			a->value[0] = '\0';
+			a->error = ferror(fp) ? strerror(errno) : "empty";
+		}
+		fclose(fp);
+	}
+}
+
+/*
+ * The card's lifecycle file: "name: value" lines, read as they come so
+ * that a counter the driver adds shows without a change here. A value is
+ * a number or a word ("state: up").
+ */
+static void read_lifecycle(struct card_info *card)
+{
+	char path[256], line[128];
+	struct stat st;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s/lifecycle", debugfs_root,
+		 card->pci);
+	fp = fopen(path, "r");
+	if (!fp) {
+		int err = errno;
+
+		/* The card's directory is there: the driver has no such file. */
+		path[strlen(path) - strlen("/lifecycle")] = '\0';
+		if (err == ENOENT && !stat(path, &st))
+			card->lifecycle_error = "not found (a driver without it)";
+		else
+			card->lifecycle_error = errno_reason(err);
+		return;
+	}
+	while (fgets(line, sizeof(line), fp) &&
+	       card->nlifecycle < MAX_LIFECYCLE) {
+		struct field *f = &card->lifecycle[card->nlifecycle];
+		char *colon = strchr(line, ':');
+		char *v, *end;
+
+		if (!colon || colon == line)
+			continue;
+		*colon = '\0';
+		for (v = colon + 1; isspace((unsigned char)*v); v++)
+			;
+		end = v + strlen(v);
+		while (end > v && isspace((unsigned char)end[-1]))
+			*--end = '\0';
+		if (!*v)
+			continue;
+		snprintf(f->name, sizeof(f->name), "%.39s", line);
+		snprintf(f->value, sizeof(f->value), "%.39s", v);
+		errno = 0;
+		f->num = strtoull(v, &end, 10);
+		f->numeric = isdigit((unsigned char)*v) && !*end && !errno;
+		card->nlifecycle++;
 	}
 	fclose(fp);
 }
@@ -609,10 +733,18 @@ static void read_card(struct card_info *card)
 	struct chan_info *first = card->chans[0];
 	unsigned int i, c;
 
-	if (opt.debugfs)
+	/*
+	 * First, while nothing of ours has woken the card: what follows
+	 * (ENUMINPUT, the registers, the channels' counters) does.
+	 */
+	read_power(card);
+	if (opt.debugfs) {
+		read_lifecycle(card);
 		read_registers(card);
-	else
+	} else {
+		card->lifecycle_error = "not read (--no-debugfs)";
 		card->regs_error = "not read (--no-debugfs)";
+	}
 
 	for (i = 0; i < DAQCAP_MAX_INPUTS; i++) {
 		struct input_info *in = &card->inputs[i];
@@ -723,6 +855,27 @@ static void print_text(void)
 		       card->chans[0]->version >> 16,
 		       card->chans[0]->version >> 8 & 0xff,
 		       card->chans[0]->version & 0xff);
+
+		printf("  Power:");
+		for (k = 0; k < NPOWER; k++) {
+			const struct power_attr *a = &card->power[k];
+
+			printf("%s %s ", k ? "," : "", power_attrs[k].name);
+			if (a->error)
+				printf("unknown (%s)", a->error);
+			else
+				printf("%s", a->value);
+		}
+		printf("\n  Lifecycle:");
+		for (k = 0; k < card->nlifecycle; k++)
+			printf("%s%s %s", k % 6 ? ", " :
+			       k ? "\n             " : " ",
+			       card->lifecycle[k].name,
+			       card->lifecycle[k].value);
+		if (!card->nlifecycle)
+			printf(" %s", card->lifecycle_error ?
+			       card->lifecycle_error : "empty");
+		printf("\n");
 
 		printf("  Inputs:\n");
 		for (k = 0; k < card->ninputs; k++) {
@@ -860,6 +1013,43 @@ static void print_json(void)
 		       card->chans[0]->version >> 16,
 		       card->chans[0]->version >> 8 & 0xff,
 		       card->chans[0]->version & 0xff);
+		printf(",\n   \"power\": {");
+		for (k = 0; k < NPOWER; k++) {
+			const struct power_attr *a = &card->power[k];
+
+			printf("%s", k ? ", " : "");
+			json_str(power_attrs[k].name);
+			printf(": ");
+			if (a->error) {
+				printf("null, \"%s_error\": ", power_attrs[k].name);
+				json_str(a->error);
+			} else {
+				json_str(a->value);
+			}
+		}
+		printf("},\n   \"lifecycle\": ");
+		if (card->nlifecycle) {
+			printf("{");
+			for (k = 0; k < card->nlifecycle; k++) {
+				const struct field *f = &card->lifecycle[k];
+
+				printf("%s", k ? ", " : "");
+				json_str(f->name);
+				if (f->numeric) {
+					printf(": %" PRIu64, f->num);
+				} else {
+					printf(": ");
+					json_str(f->value);
+				}
+			}
+			printf("}");
+		} else {
+			printf("null");
+		}
+		if (card->lifecycle_error) {
+			printf(", \"lifecycle_error\": ");
+			json_str(card->lifecycle_error);
+		}
 		printf(",\n   \"inputs\": [");
 		for (k = 0; k < card->ninputs; k++) {
 			struct input_info *in = &card->inputs[k];
