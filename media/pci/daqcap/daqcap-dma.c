@@ -524,9 +524,11 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart)
 		chan->delivered = false;
 	} else if (chan->delivered) {
 		u64 now = ktime_get_ns(), lost = 0;
+		/* The time asleep, which CLOCK_MONOTONIC did not count. */
+		u64 asleep = ktime_get_boottime_ns() - now - chan->held_sleep_ns;
 
 		if (chan->frame_period_ns && now > chan->last_ts)
-			lost = div64_u64(now - chan->last_ts,
+			lost = div64_u64(now - chan->last_ts + asleep,
 					 chan->frame_period_ns);
 		chan->seq_base = chan->last_seq + 1 + (u32)lost;
 	}

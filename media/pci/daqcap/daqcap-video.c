@@ -294,6 +294,7 @@ void daqcap_chan_hold(struct daqcap_chan *chan)
 		daqcap_chan_unlink_all(chan);
 		spin_unlock_irqrestore(&chan->lock, flags);
 		chan->held = true;
+		chan->held_sleep_ns = ktime_get_boottime_ns() - ktime_get_ns();
 	}
 	mutex_unlock(&chan->mutex);
 }

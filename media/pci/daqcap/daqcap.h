@@ -171,7 +171,7 @@ struct daqcap_dev;
  * @queue: the vb2 queue
  * @mutex: serializes ioctls, file operations and vb2 (vdev.lock, queue.lock)
  *	and the lifecycle callbacks' work on the channel, and protects @input,
- *	@timings, @format, @fmt, @held and @pm_held
+ *	@timings, @format, @fmt, @held, @pm_held and @held_sleep_ns
  * @ctrl_handler: the node's controls
  * @ctrl_pattern: V4L2_CID_TEST_PATTERN
  * @ctrl_chunk_lines: V4L2_CID_DAQCAP_CHUNK_LINES, grabbed while streaming
@@ -186,6 +186,8 @@ struct daqcap_dev;
  *	sleep, a reset or a PCIe error, or for good if the card is gone; the
  *	buffers wait in @pending, in the order the card would have filled them
  * @pm_held: the stream holds a runtime PM reference on the card
+ * @held_sleep_ns: CLOCK_BOOTTIME minus CLOCK_MONOTONIC when the channel was
+ *	held: CLOCK_MONOTONIC stops while the system sleeps, the source does not
  * @lock: protects the streaming state from @running to @stats, against the
  *	IRQ handler and the watchdog (@links_updating excepted)
  * @running: the card's channel is enabled and owns the buffers in @inflight
@@ -242,6 +244,7 @@ struct daqcap_chan {
 	const struct daqcap_format *fmt;
 	bool held;
 	bool pm_held;
+	u64 held_sleep_ns;
 
 	spinlock_t lock; /* the streaming state below, against the IRQ */
 	bool running;
