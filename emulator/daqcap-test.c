@@ -1257,6 +1257,45 @@ static void test_stall_and_disable(void)
     card_stop(&c);
 }
 
+/* A wedged channel ignores its own reset; a card reset frees it. */
+static void test_wedge(void)
+{
+    Card c;
+    Chan ch;
+    uint64_t buf;
+    Cpl cpl[8];
+
+    card_start(&c, "");
+    buf = guest_alloc(&c.alloc, 4096);
+    chan_setup(&c, &ch, 1, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 16, 4, 4);
+    queue_simple(&ch, buf, 4096, 1);
+    queue_simple(&ch, buf, 4096, 2);
+    chan_enable(&ch, VGA_INPUT);
+    sync_sof(&ch);
+    step(&c, 20 * VGA_LINE_NS);
+    g_assert_cmpuint(drain(&ch, cpl, 8), ==, 1);
+    inject(&c, "wedge:1");
+    step_frames(&c, 2);
+    g_assert_cmpuint(drain(&ch, cpl, 8), ==, 0);
+    cwr(&ch, DAQCAP_CH_CTRL, 0);
+    g_assert(crd(&ch, DAQCAP_CH_STATUS) & DAQCAP_CH_STATUS_BUSY);
+    /* The channel reset does not take effect: still busy, still set up. */
+    cwr(&ch, DAQCAP_CH_CTRL, DAQCAP_CH_CTRL_RESET);
+    g_assert(crd(&ch, DAQCAP_CH_STATUS) & DAQCAP_CH_STATUS_BUSY);
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_CHUNK_LINES), ==, 16);
+    /* The soft reset of the card does. */
+    wr(&c, DAQCAP_REG_RESET, DAQCAP_RESET_MAGIC);
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_STATUS), ==, 0);
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_CHUNK_LINES), ==,
+                     DAQCAP_CHUNK_LINES_DEFAULT);
+    /* And a channel reset works again afterwards. */
+    chan_setup(&c, &ch, 1, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 16, 4, 4);
+    cwr(&ch, DAQCAP_CH_CTRL, DAQCAP_CH_CTRL_RESET);
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_CHUNK_LINES), ==,
+                     DAQCAP_CHUNK_LINES_DEFAULT);
+    card_stop(&c);
+}
+
 /* The pattern is taken at start of frame: a change mid-frame waits. */
 static void test_pattern_latch(void)
 {
@@ -2047,6 +2086,7 @@ int main(int argc, char **argv)
     qtest_add_func("/daqcap/lying-records", test_lying_records);
     qtest_add_func("/daqcap/signal-loss", test_signal_loss);
     qtest_add_func("/daqcap/stall-and-disable", test_stall_and_disable);
+    qtest_add_func("/daqcap/wedge", test_wedge);
     qtest_add_func("/daqcap/config-errors", test_config_errors);
     qtest_add_func("/daqcap/pattern-latch", test_pattern_latch);
     qtest_add_func("/daqcap/cpl-ring-full", test_cpl_ring_full);

@@ -156,6 +156,7 @@ typedef struct DaqcapChannel {
     /* Fault injection. */
     uint32_t faults;
     bool stalled;
+    bool wedged;                /* stalled, and deaf to a channel reset */
 
     uint8_t *staging;           /* DAQCAP_MAX_CHUNK_LINES lines */
 
@@ -181,6 +182,12 @@ struct DaqcapState {
     uint32_t num_inputs;
     char *timings;
     char *last_inject;
+    /*
+     * The "replace" fault: after the next PCI reset or D3hot to D0, the
+     * slot holds another card (its VERSION reads one minor revision up).
+     */
+    bool replace_pending;
+    uint32_t version_bump;
 
     /* Global registers. */
     uint32_t irq_mask;
@@ -1138,6 +1145,7 @@ static void daqcap_channel_reset(DaqcapChannel *ch)
     ch->cpl_unsignalled = 0;
     ch->faults = 0;
     ch->stalled = false;
+    ch->wedged = false;
 }
 
 /* ---- Register access --------------------------------------------------- */
@@ -1214,6 +1222,11 @@ static void daqcap_chan_write(DaqcapChannel *ch, hwaddr reg, uint32_t val)
     switch (reg) {
     case DAQCAP_CH_CTRL:
         if (val & DAQCAP_CH_CTRL_RESET) {
+            if (ch->wedged) {
+                /* The "wedge" fault: only a card reset gets it moving. */
+                trace_daqcap_inject("wedge: channel reset ignored", ch->index);
+                return;
+            }
             daqcap_channel_reset(ch);
             daqcap_update_intx(s);
             return;
@@ -1406,7 +1419,7 @@ static uint64_t daqcap_mmio_read(void *opaque, hwaddr addr, unsigned size)
             val = DAQCAP_ID_VALUE;
             break;
         case DAQCAP_REG_VERSION:
-            val = DAQCAP_VERSION_VALUE;
+            val = DAQCAP_VERSION_VALUE + s->version_bump;
             break;
         case DAQCAP_REG_CAP:
             val = s->num_channels << DAQCAP_CAP_CHANNELS_SHIFT |
@@ -1691,10 +1704,13 @@ static void daqcap_set_inject(Object *obj, const char *value, Error **errp)
         ch->faults |= DAQCAP_FAULT_DMA;
     } else if (!strcmp(parts[0], "lost-irq")) {
         ch->faults |= DAQCAP_FAULT_LOST_IRQ;
-    } else if (!strcmp(parts[0], "stall")) {
+    } else if (!strcmp(parts[0], "stall") || !strcmp(parts[0], "wedge")) {
         ch->stalled = true;
+        ch->wedged = !strcmp(parts[0], "wedge");
         timer_del(&ch->event_timer);
         timer_del(&ch->delay_timer);
+    } else if (!strcmp(parts[0], "replace")) {
+        s->replace_pending = true;
     } else if (!strcmp(parts[0], "drop")) {
         ch->faults |= DAQCAP_FAULT_DROP;
     } else if (!strcmp(parts[0], "bad-cookie")) {
@@ -1707,8 +1723,8 @@ static void daqcap_set_inject(Object *obj, const char *value, Error **errp)
         ch->faults |= DAQCAP_FAULT_DUP_CPL;
     } else {
         error_setg(errp, "daqcap: unknown fault '%s' (fifo-overflow, "
-                   "dma-error, lost-irq, stall, drop, bad-cookie, bad-chunk, "
-                   "bad-lines, dup-completion)", parts[0]);
+                   "dma-error, lost-irq, stall, wedge, replace, drop, "
+                   "bad-cookie, bad-chunk, bad-lines, dup-completion)", parts[0]);
         return;
     }
     trace_daqcap_inject(parts[0], c);
@@ -1747,6 +1763,16 @@ static void daqcap_reset(DaqcapState *s)
  * returns to D0. The PCI core resets the configuration header, MSI and
  * MSI-X after this (pci_device_reset()); the PCIe error enables are ours.
  */
+/* The "replace" fault takes effect: another card is in the slot. */
+static void daqcap_apply_replace(DaqcapState *s)
+{
+    if (s->replace_pending) {
+        s->replace_pending = false;
+        s->version_bump++;
+        trace_daqcap_inject("replace: another card in the slot", 0);
+    }
+}
+
 /* Count the channels a loss of state cuts short (see stat_cut_while_running). */
 static void daqcap_count_cut(DaqcapState *s)
 {
@@ -1775,6 +1801,7 @@ static void daqcap_qdev_reset(DeviceState *dev)
                                  PCI_PM_CTRL_STATE_MASK);
     pcie_cap_deverr_reset(pdev);
     daqcap_count_cut(s);
+    daqcap_apply_replace(s);
     daqcap_reset(s);
     if (msix_present(pdev)) {
         msix_unuse_all_vectors(pdev);
@@ -1810,6 +1837,7 @@ static void daqcap_leave_d3hot(DaqcapState *s)
 {
     uint32_t input_changed = s->input_changed;
 
+    daqcap_apply_replace(s);
     daqcap_reset(s);
     s->input_changed = input_changed;
 }
