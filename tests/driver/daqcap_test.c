@@ -3621,6 +3621,36 @@ TEST_F_TIMEOUT(daqcap, unbind_while_streaming_then_rebind, 120)
 
 /* ---- tests: the card through the system's lifecycle ------------------------------------ */
 
+/* Whether the kernel log has a report of a kernel bug: WARN, BUG, oops, IOMMU fault. */
+static bool kernel_log_reports(char *first, size_t size)
+{
+	static const char * const marks[] = {
+		"WARNING:", "BUG:", "Oops", "general protection", "DMAR: DRHD: handling fault",
+		"DMAR: [DMA Write", "DMAR: [DMA Read", "list_del corruption", "refcount_t:",
+	};
+	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char *log, *line, *save;
+	bool found = false;
+
+	if (len <= 0)
+		return false;
+	log = calloc(1, len + 1);
+	if (!log)
+		return false;
+	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, len);
+	for (line = strtok_r(log, "\n", &save); line && !found && len > 0;
+	     line = strtok_r(NULL, "\n", &save))
+		for (size_t m = 0; m < ARRAY_SIZE(marks); m++)
+			if (strstr(line, marks[m])) {
+				snprintf(first, size, "%s", line);
+				found = true;
+				break;
+			}
+	free(log);
+	return found;
+}
+
+
 /*
  * Every channel of card 0 streams the VERIFY pattern at 640x480 into MMAP
  * buffers; an event (a function reset, a PCIe error, a system sleep)
@@ -3636,6 +3666,7 @@ struct lifecycle {
 	unsigned int good_before[DAQCAP_MAX_CHANNELS];
 	/* The card's count of channels cut short by a loss of state; -1: no QMP. */
 	long long cut0;
+	bool log_dirty;		/* the kernel log had a report before the event */
 	FIXTURE_DATA(daqcap) *self;
 };
 
@@ -3723,6 +3754,11 @@ static void lifecycle_start(struct __test_metadata *_metadata,
 	}
 	lc->self = self;
 	lc->cut0 = card_cut_while_running(self);
+	{
+		char report[512];
+
+		lc->log_dirty = kernel_log_reports(report, sizeof(report));
+	}
 }
 
 /*
@@ -3739,6 +3775,13 @@ static void lifecycle_finish(struct __test_metadata *_metadata, struct lifecycle
 	lifecycle_run(_metadata, lc, LC_FRAMES, true);
 	/* No more requeues: every buffer the driver holds must come back. */
 	lifecycle_run(_metadata, lc, 0, false);
+	/* No WARN, BUG or IOMMU fault came with the event. */
+	if (!lc->log_dirty) {
+		char report[512] = "";
+
+		EXPECT_FALSE(kernel_log_reports(report, sizeof(report)))
+			TH_LOG("%s: %s", event, report);
+	}
 	/* The driver stopped every channel before the card lost its state. */
 	if (lc->cut0 >= 0)
 		EXPECT_EQ(lc->cut0, card_cut_while_running(lc->self))
@@ -3793,6 +3836,45 @@ TEST_F_TIMEOUT(daqcap, function_reset_while_streaming, 180)
 	ASSERT_EQ(0, write_sysfs(path, "1")) TH_LOG("%s", path);
 	EXPECT_EQ(resets + 1, lifecycle_counter(lc.pci, "resets"));
 	lifecycle_finish(_metadata, &lc, "function reset");
+}
+
+/*
+ * The slot holds another card after a reset (the model's "replace" fault:
+ * its VERSION differs): the driver must not program it as the old one.
+ * Every stream ends in error, STREAMON fails, nothing hangs (tests/driver/run
+ * runs this in a VM of its own: the card stays lost until a rebind).
+ */
+TEST_F_TIMEOUT(daqcap, another_card_after_reset_ends_streams, 120)
+{
+	char path[96], report[512] = "";
+	int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	struct v4l2_buffer buf;
+	struct lifecycle lc;
+	long long lost;
+
+	NEED_QMP();
+	lifecycle_start(_metadata, self, &lc);
+	lost = lifecycle_counter(lc.pci, "lost");
+	ASSERT_EQ(0, inject(self, 0, "replace", 0));
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", lc.pci);
+	ASSERT_EQ(0, write_sysfs(path, "1"));
+	EXPECT_EQ(lost + 1, lifecycle_counter(lc.pci, "lost"));
+	for (int i = 0; i < lc.n; i++) {
+		struct cap *c = &lc.caps[i];
+		int r;
+
+		do {
+			r = cap_dq(c, &buf, 2000);
+		} while (r == 0);
+		EXPECT_EQ(-EIO, r) TH_LOG("%s: DQBUF: %s", c->node->path, strerror(-r));
+		c->hw_drops0 = -1;
+		cap_off(_metadata, c);
+		for (unsigned int b = 0; b < c->nbufs; b++)
+			cap_qbuf(_metadata, c, b);
+		EXPECT_EQ(-EIO, xioctl(c->fd, VIDIOC_STREAMON, &type));
+		cap_free(c);
+	}
+	EXPECT_FALSE(kernel_log_reports(report, sizeof(report))) TH_LOG("%s", report);
 }
 
 /* A PCIe error injected at the card (QEMU's AER injector) while all stream. */
@@ -4047,35 +4129,6 @@ TEST_F_TIMEOUT(daqcap, runtime_pm_source_change_reaches_listener, 120)
 
 /* ---- surprise removal ---- */
 
-/* Whether the kernel log has a report of a kernel bug: WARN, BUG, oops, IOMMU fault. */
-static bool kernel_log_reports(char *first, size_t size)
-{
-	static const char * const marks[] = {
-		"WARNING:", "BUG:", "Oops", "general protection", "DMAR: DRHD: handling fault",
-		"DMAR: [DMA Write", "DMAR: [DMA Read", "list_del corruption", "refcount_t:",
-	};
-	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
-	char *log, *line, *save;
-	bool found = false;
-
-	if (len <= 0)
-		return false;
-	log = calloc(1, len + 1);
-	if (!log)
-		return false;
-	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, len);
-	for (line = strtok_r(log, "\n", &save); line && !found && len > 0;
-	     line = strtok_r(NULL, "\n", &save))
-		for (size_t m = 0; m < ARRAY_SIZE(marks); m++)
-			if (strstr(line, marks[m])) {
-				snprintf(first, size, "%s", line);
-				found = true;
-				break;
-			}
-	free(log);
-	return found;
-}
-
 struct blocked_dq {
 	int fd;
 	int err;	/* what the blocking DQBUF ended with */
@@ -4220,6 +4273,124 @@ TEST_F_TIMEOUT(daqcap, surprise_removal_while_streaming, 180)
 	capture(_metadata, fd, node_of(self, 0, 0), V4L2_PIX_FMT_YUYV, 0,
 		DAQCAP_PATTERN_VERIFY, V4L2_MEMORY_MMAP, 3, -1);
 	EXPECT_FALSE(kernel_log_reports(report, sizeof(report))) TH_LOG("after device_add: %s", report);
+}
+
+/* ---- DMA that will not stop ---- */
+
+/* How many lines of the kernel log contain @needle. */
+static int kernel_log_count(const char *needle)
+{
+	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0), n = 0;
+	char *log, *p;
+
+	if (len <= 0)
+		return -1;
+	log = calloc(1, len + 1);
+	if (!log)
+		return -1;
+	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, len);
+	for (p = log; len > 0 && (p = strstr(p, needle)); p++)
+		n++;
+	free(log);
+	return n;
+}
+
+/* Stream @c on channel @ch, then wedge the channel: nothing more comes. */
+static void wedge_stream(struct __test_metadata *_metadata, FIXTURE_DATA(daqcap) *self,
+			 struct cap *c, unsigned int ch)
+{
+	struct v4l2_buffer buf;
+
+	fault_stream(_metadata, self, c, ch, NBUFS);
+	ASSERT_EQ(0, inject(self, 0, "wedge", ch));
+	while (!cap_dq(c, &buf, 500)) {
+		cap_check(_metadata, c, &buf);
+		cap_qbuf(_metadata, c, buf.index);
+	}
+}
+
+/*
+ * A channel whose DMA does not stop and which ignores its own reset (the
+ * model's "wedge"), alone on the card: STREAMOFF must not free what the
+ * channel may still write on the strength of a reset it wrote; the driver
+ * resets the whole card, gives it back its test patterns, and everything
+ * works afterwards.
+ */
+TEST_F_TIMEOUT(daqcap, wedged_channel_stopped_by_a_card_reset, 120)
+{
+	const unsigned int ch = 3;
+	int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	int other, msgs, pattern;
+	long long s0;
+	struct cap c;
+
+	NEED_QMP();
+	other = chan_on_input(_metadata, self, 0);
+	ASSERT_EQ(0, set_ctrl(other, V4L2_CID_TEST_PATTERN, DAQCAP_PATTERN_VERIFY));
+	s0 = dbg_counter(node_of(self, 0, ch)->pci, ch, "stop_resets");
+	msgs = kernel_log_count("stopped by a reset of the whole card");
+	wedge_stream(_metadata, self, &c, ch);
+	ASSERT_EQ(0, xioctl(c.fd, VIDIOC_STREAMOFF, &type));
+	c.streaming = false;
+	EXPECT_EQ(s0 + 1, dbg_counter(c.node->pci, ch, "stop_resets"));
+	EXPECT_EQ(msgs + 1, kernel_log_count("stopped by a reset of the whole card"))
+		TH_LOG("the card was not reset to stop the wedged channel");
+	EXPECT_EQ(0, lifecycle_counter(c.node->pci, "lost"));
+	/* The card reset forgot the other input's pattern; the driver did not. */
+	ASSERT_EQ(0, get_ctrl(other, V4L2_CID_TEST_PATTERN, &pattern));
+	EXPECT_EQ(DAQCAP_PATTERN_VERIFY, pattern);
+	for (unsigned int i = 0; i < c.nbufs; i++)
+		cap_qbuf(_metadata, &c, i);
+	cap_on(_metadata, &c);
+	cap_run(_metadata, &c, 3);
+	cap_off(_metadata, &c);
+	cap_free(&c);
+	set_size(_metadata, other, 640, 480);
+	capture(_metadata, other, node_of(self, 0, 0), V4L2_PIX_FMT_YUYV, 0, -1,
+		V4L2_MEMORY_MMAP, 3, -1);
+}
+
+/*
+ * The same with another channel streaming: a card reset would stop that
+ * one silently, so the driver takes bus mastering away instead, and both
+ * streams end in error; the card is lost until the driver is bound again
+ * (tests/driver/run runs this in a VM of its own).
+ */
+TEST_F_TIMEOUT(daqcap, wedged_channel_beside_another_cuts_the_bus, 120)
+{
+	const unsigned int ch = 3;
+	int type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	struct v4l2_buffer buf;
+	char report[512] = "";
+	struct cap c, o;
+	int fd, r;
+
+	NEED_QMP();
+	fd = chan_fd(_metadata, self, 0, 1);
+	set_size(_metadata, fd, 640, 480);
+	cap_prepare(_metadata, &o, fd, node_of(self, 0, 1), V4L2_PIX_FMT_GREY, 0,
+		    DAQCAP_PATTERN_VERIFY);
+	cap_alloc(_metadata, &o, V4L2_MEMORY_MMAP, NBUFS, 0, NULL);
+	cap_on(_metadata, &o);
+	cap_run(_metadata, &o, 2);
+	wedge_stream(_metadata, self, &c, ch);
+	ASSERT_EQ(0, xioctl(c.fd, VIDIOC_STREAMOFF, &type));
+	c.streaming = false;
+	EXPECT_EQ(1, kernel_log_count("bus mastering disabled, the card is lost"));
+	/* The other stream ends in error, without waiting for a timeout. */
+	do {
+		r = cap_dq(&o, &buf, 2000);
+	} while (r == 0);
+	EXPECT_EQ(-EIO, r) TH_LOG("the other stream: %s", strerror(-r));
+	/* A lost card starts nothing: STREAMON fails once the buffers are in. */
+	for (unsigned int i = 0; i < c.nbufs; i++)
+		cap_qbuf(_metadata, &c, i);
+	EXPECT_EQ(-EIO, xioctl(c.fd, VIDIOC_STREAMON, &type));
+	o.hw_drops0 = -1;
+	cap_off(_metadata, &o);
+	cap_free(&o);
+	cap_free(&c);
+	EXPECT_FALSE(kernel_log_reports(report, sizeof(report))) TH_LOG("%s", report);
 }
 
 /* ---- system sleep (needs a guest whose root survives it: daqcap-vm --ram-root) ---- */

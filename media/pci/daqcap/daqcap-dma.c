@@ -580,11 +580,58 @@ static bool daqcap_chan_wait_idle(struct daqcap_chan *chan)
 	return ctrl == U32_MAX || !(ctrl & DAQCAP_CH_CTRL_RESET);
 }
 
+/* Whether a channel other than @chan has the card's DMA running. */
+static bool daqcap_other_chans_running(struct daqcap_chan *chan)
+{
+	struct daqcap_dev *dev = chan->dev;
+	unsigned long flags;
+	bool running = false;
+	unsigned int c;
+
+	for (c = 0; c < dev->num_channels && !running; c++) {
+		struct daqcap_chan *o = &dev->chans[c];
+
+		if (o == chan)
+			continue;
+		spin_lock_irqsave(&o->lock, flags);
+		running = o->running;
+		spin_unlock_irqrestore(&o->lock, flags);
+	}
+	return running;
+}
+
+/*
+ * The card does not stop: take bus mastering away, which stops all its
+ * DMA, and end every other stream in error rather than let it wait.
+ */
+static void daqcap_chan_cut_bus(struct daqcap_chan *chan)
+{
+	struct daqcap_dev *dev = chan->dev;
+	unsigned long flags;
+	unsigned int c;
+
+	dev_err(&dev->pdev->dev,
+		"ch%u: the card does not stop: bus mastering disabled, the card is lost\n",
+		chan->index);
+	pci_clear_master(dev->pdev);
+	WRITE_ONCE(dev->state, DAQCAP_CARD_GONE);
+	for (c = 0; c < dev->num_channels; c++) {
+		struct daqcap_chan *o = &dev->chans[c];
+
+		spin_lock_irqsave(&o->lock, flags);
+		if (o != chan && o->running)
+			vb2_queue_error(&o->queue);
+		spin_unlock_irqrestore(&o->lock, flags);
+	}
+}
+
 /*
  * The channel's DMA would not stop. Reset the channel; and since a posted
  * write is not a completed reset, free nothing the card may still write
- * until it reports the reset done: reset the whole card if it does not,
- * and take bus mastering away if even that does not take effect.
+ * until it reports the reset done. If it does not, reset the whole card,
+ * when no other channel streams (it would stop them, silently), and give
+ * the card back the global state the driver set; else, or if even that
+ * does not take effect, take bus mastering away.
  */
 static void daqcap_chan_force_stop(struct daqcap_chan *chan)
 {
@@ -594,13 +641,15 @@ static void daqcap_chan_force_stop(struct daqcap_chan *chan)
 	daqcap_ch_write(chan, DAQCAP_CH_CTRL, DAQCAP_CH_CTRL_RESET);
 	if (daqcap_chan_wait_idle(chan))
 		return;
-	dev_err(d, "ch%u: the channel reset did not take effect, resetting the card\n",
-		chan->index);
-	if (daqcap_card_reset(dev) && daqcap_chan_wait_idle(chan))
+	dev_err(d, "ch%u: the channel reset did not take effect\n", chan->index);
+	if (!daqcap_other_chans_running(chan) && daqcap_card_reset(dev) &&
+	    daqcap_chan_wait_idle(chan)) {
+		dev_warn(d, "ch%u: stopped by a reset of the whole card\n",
+			 chan->index);
+		daqcap_card_restore_globals(dev);
 		return;
-	dev_err(d, "ch%u: the card does not stop: bus mastering disabled\n",
-		chan->index);
-	pci_clear_master(dev->pdev);
+	}
+	daqcap_chan_cut_bus(chan);
 }
 
 /**

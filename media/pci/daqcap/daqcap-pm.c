@@ -94,22 +94,41 @@ static void daqcap_card_lose(struct daqcap_dev *dev, const char *why)
 	daqcap_irqs_sync(dev);
 }
 
+/* The test patterns the driver set, which a reset of the card forgot. */
+static void daqcap_inputs_restore_patterns(struct daqcap_dev *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->num_inputs; i++)
+		daqcap_in_write(dev, i, DAQCAP_IN_PATTERN,
+				READ_ONCE(dev->inputs[i].pattern));
+}
+
 /*
  * A card that lost its state (reset, D3hot, power): check it is the same
  * card, reset it, and give it back the global state the driver set.
  */
 static int daqcap_card_reinit(struct daqcap_dev *dev)
 {
-	unsigned int i;
-
 	if (daqcap_card_check(dev))
 		return -ENODEV;
 	if (!daqcap_card_reset(dev))
 		return -EIO;
-	for (i = 0; i < dev->num_inputs; i++)
-		daqcap_in_write(dev, i, DAQCAP_IN_PATTERN,
-				READ_ONCE(dev->inputs[i].pattern));
+	daqcap_inputs_restore_patterns(dev);
 	return 0;
+}
+
+/**
+ * daqcap_card_restore_globals() - after a reset of a card in use
+ * @dev: the card, no channel running
+ *
+ * Gives the card back what the driver set outside the channels: the
+ * inputs' test patterns and the input change interrupt.
+ */
+void daqcap_card_restore_globals(struct daqcap_dev *dev)
+{
+	daqcap_inputs_restore_patterns(dev);
+	daqcap_irq_mask_update(dev, 0, DAQCAP_IRQ_INPUT_CHANGE);
 }
 
 /* The input change interrupts the card could not raise meanwhile. */

@@ -441,6 +441,7 @@ extern const struct dev_pm_ops daqcap_pm_ops;
 extern const struct pci_error_handlers daqcap_err_handlers;
 void daqcap_shutdown(struct pci_dev *pdev);
 void daqcap_recovery_timeout(struct work_struct *work);
+void daqcap_card_restore_globals(struct daqcap_dev *dev);
 void daqcap_pm_init(struct daqcap_dev *dev);
 void daqcap_pm_exit(struct daqcap_dev *dev);
 int daqcap_pm_get(struct daqcap_dev *dev);
