@@ -111,14 +111,18 @@ static int daqcap_identify(struct daqcap_dev *dev)
  * daqcap_card_check() - is the card the one probe found?
  * @dev: the card
  *
- * After a system sleep or a reset the slot may hold no card (the reads
- * return all ones), or another one.
+ * After a system sleep or a reset the slot may hold no card, or one that
+ * does not answer (the reads return all ones), or another card.
  *
- * Return: 0, or -ENODEV.
+ * Return: 0, -EIO if the card does not answer, or -ENODEV for another card.
  */
 int daqcap_card_check(struct daqcap_dev *dev)
 {
-	if (daqcap_read(dev, DAQCAP_REG_ID) != DAQCAP_ID_VALUE ||
+	u32 id = daqcap_read(dev, DAQCAP_REG_ID);
+
+	if (id == U32_MAX)
+		return -EIO;
+	if (id != DAQCAP_ID_VALUE ||
 	    daqcap_read(dev, DAQCAP_REG_VERSION) != dev->version ||
 	    daqcap_read(dev, DAQCAP_REG_CAP) != dev->cap)
 		return -ENODEV;
@@ -137,10 +141,14 @@ int daqcap_card_check(struct daqcap_dev *dev)
  */
 bool daqcap_card_reset(struct daqcap_dev *dev)
 {
+	unsigned long flags;
 	unsigned int c;
 
+	/* The reset clears IRQ_MASK: its shadow with it, under its lock. */
+	spin_lock_irqsave(&dev->reg_lock, flags);
 	daqcap_write(dev, DAQCAP_REG_RESET, DAQCAP_RESET_MAGIC);
 	WRITE_ONCE(dev->irq_mask, 0);
+	spin_unlock_irqrestore(&dev->reg_lock, flags);
 	for (c = 0; c < dev->num_channels; c++) {
 		u32 status = readl(dev->regs + DAQCAP_CHANNEL_BASE(c) +
 				   DAQCAP_CH_STATUS);
@@ -282,6 +290,7 @@ static void daqcap_release(struct v4l2_device *v4l2_dev)
 		daqcap_chan_free(&dev->chans[c]);
 	media_device_cleanup(&dev->mdev);
 	v4l2_device_unregister(&dev->v4l2_dev);
+	mutex_destroy(&dev->start_lock);
 	pci_dev_put(dev->pdev);
 	kfree(dev);
 }
@@ -309,7 +318,8 @@ static int daqcap_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	dev->dma32 = dma32;
 	dev->pdev = pci_dev_get(pdev);
 	spin_lock_init(&dev->reg_lock);
-	INIT_DELAYED_WORK(&dev->recovery_timeout, daqcap_recovery_timeout);
+	mutex_init(&dev->start_lock);
+	INIT_DELAYED_WORK(&dev->lose_work, daqcap_lose_work);
 
 	dev->regs = pcim_iomap_region(pdev, DAQCAP_REGS_BAR, DAQCAP_DRV_NAME);
 	ret = PTR_ERR_OR_ZERO((void __force *)dev->regs);
@@ -392,6 +402,7 @@ err_put_dev:
 	return ret;
 
 err_free_dev:
+	mutex_destroy(&dev->start_lock);
 	pci_dev_put(dev->pdev);
 	kfree(dev);
 	return ret;
@@ -403,7 +414,7 @@ static void daqcap_remove(struct pci_dev *pdev)
 	unsigned int c;
 
 	daqcap_pm_exit(dev);
-	cancel_delayed_work_sync(&dev->recovery_timeout);
+	cancel_delayed_work_sync(&dev->lose_work);
 	daqcap_irq_mask_update(dev, U32_MAX, 0);
 	daqcap_debugfs_exit(dev);
 	media_device_unregister(&dev->mdev);

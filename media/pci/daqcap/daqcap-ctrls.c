@@ -100,13 +100,13 @@ static int daqcap_s_ctrl(struct v4l2_ctrl *ctrl)
 
 	switch (ctrl->id) {
 	case V4L2_CID_TEST_PATTERN:
-		/* Kept for the card's restore after a reset or D3hot. */
-		WRITE_ONCE(chan->dev->inputs[chan->input].pattern, ctrl->val);
 		ret = daqcap_pm_get(chan->dev);
 		if (ret)
 			return ret;
 		daqcap_in_write(chan->dev, chan->input, DAQCAP_IN_PATTERN,
 				ctrl->val);
+		/* Kept for the card's restore after a reset or D3hot. */
+		WRITE_ONCE(chan->dev->inputs[chan->input].pattern, ctrl->val);
 		daqcap_pm_put(chan->dev);
 		return 0;
 	case V4L2_CID_DAQCAP_CHUNK_LINES:

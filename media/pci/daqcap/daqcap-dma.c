@@ -471,6 +471,7 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart)
 	u32 chunks = DIV_ROUND_UP(height, chunk_lines);
 	struct daqcap_buffer *buf, *tmp;
 	unsigned long flags;
+	u32 status;
 
 	/* Room for four frames of chunks, so the card need not drop. */
 	chan->cpl_log2 = clamp_t(unsigned int, order_base_2(4 * chunks),
@@ -490,6 +491,8 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart)
 		return -ENOMEM;
 	}
 
+	/* A reset of the whole card must not come between (see @start_lock). */
+	mutex_lock(&chan->dev->start_lock);
 	daqcap_ch_write(chan, DAQCAP_CH_CTRL, daqcap_chan_ctrl(chan, false));
 	daqcap_ch_write(chan, DAQCAP_CH_FORMAT, chan->fmt->hw_code);
 	daqcap_ch_write(chan, DAQCAP_CH_SIZE,
@@ -548,7 +551,10 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart)
 
 	daqcap_irq_mask_update(chan->dev, 0, DAQCAP_IRQ_CHANNEL(chan->index));
 	daqcap_ch_write(chan, DAQCAP_CH_CTRL, daqcap_chan_ctrl(chan, true));
-	if (daqcap_ch_read(chan, DAQCAP_CH_STATUS) & DAQCAP_CH_STATUS_CONFIG_ERR) {
+	status = daqcap_ch_read(chan, DAQCAP_CH_STATUS);
+	mutex_unlock(&chan->dev->start_lock);
+	/* All ones, a card that does not answer, refuses too. */
+	if (status & DAQCAP_CH_STATUS_CONFIG_ERR) {
 		dev_err(dmadev, "ch%u: the card refused the configuration\n",
 			chan->index);
 		daqcap_chan_hw_stop(chan);
@@ -615,6 +621,7 @@ static void daqcap_chan_cut_bus(struct daqcap_chan *chan)
 		chan->index);
 	pci_clear_master(dev->pdev);
 	WRITE_ONCE(dev->state, DAQCAP_CARD_GONE);
+	WRITE_ONCE(dev->lose_why, "DMA that would not stop");
 	for (c = 0; c < dev->num_channels; c++) {
 		struct daqcap_chan *o = &dev->chans[c];
 
@@ -623,6 +630,8 @@ static void daqcap_chan_cut_bus(struct daqcap_chan *chan)
 			vb2_queue_error(&o->queue);
 		spin_unlock_irqrestore(&o->lock, flags);
 	}
+	/* The held streams too, under the lock the lifecycle runs under. */
+	mod_delayed_work(system_wq, &dev->lose_work, 0);
 }
 
 /*
@@ -642,13 +651,17 @@ static void daqcap_chan_force_stop(struct daqcap_chan *chan)
 	if (daqcap_chan_wait_idle(chan))
 		return;
 	dev_err(d, "ch%u: the channel reset did not take effect\n", chan->index);
+	/* No other channel may start while the card is reset under it. */
+	mutex_lock(&dev->start_lock);
 	if (!daqcap_other_chans_running(chan) && daqcap_card_reset(dev) &&
 	    daqcap_chan_wait_idle(chan)) {
 		dev_warn(d, "ch%u: stopped by a reset of the whole card\n",
 			 chan->index);
 		daqcap_card_restore_globals(dev);
+		mutex_unlock(&dev->start_lock);
 		return;
 	}
+	mutex_unlock(&dev->start_lock);
 	daqcap_chan_cut_bus(chan);
 }
 

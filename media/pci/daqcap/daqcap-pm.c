@@ -24,9 +24,13 @@
  * card in D3hot cannot raise the input change interrupt). The card comes
  * back reset, and gets the same restore without channels to restart.
  *
- * The driver core calls all of these under the device lock, so they never
- * run at once; each takes a channel's mutex to work on it, which orders
- * them against the channel's ioctls.
+ * The driver core calls the system sleep and PCI callbacks under the
+ * device lock, so they never run at once; each takes a channel's mutex to
+ * work on it, which orders them against the channel's ioctls. A sleep, a
+ * reset and an error recovery may overlap (each its DAQCAP_HOLD_* bit):
+ * the card is restored when the last of them lets it go. The runtime PM
+ * callbacks take no channel's mutex (the thread that wakes the card often
+ * holds one): they only touch the card's registers.
  */
 
 #include <linux/device.h>
@@ -49,6 +53,7 @@ static void daqcap_inputs_snapshot(struct daqcap_dev *dev)
 		in->held_active = daqcap_in_read(dev, i, DAQCAP_IN_ACTIVE_SIZE);
 		in->held_clock = daqcap_in_read(dev, i, DAQCAP_IN_PIXEL_CLOCK);
 	}
+	dev->snapshot_valid = true;
 }
 
 static bool daqcap_input_differs(struct daqcap_dev *dev, unsigned int i)
@@ -60,38 +65,22 @@ static bool daqcap_input_differs(struct daqcap_dev *dev, unsigned int i)
 	       in->held_clock != daqcap_in_read(dev, i, DAQCAP_IN_PIXEL_CLOCK);
 }
 
-/* Stop the card's DMA and interrupts, keeping every application's stream. */
-static void daqcap_card_hold(struct daqcap_dev *dev)
+/*
+ * The input change interrupts the card could not raise meanwhile: the
+ * inputs it latched in INPUT_CHANGED (read before the reset that clears
+ * it), and those that differ from the snapshot, if there is one.
+ */
+static void daqcap_inputs_report_changes(struct daqcap_dev *dev, u32 latched)
 {
-	unsigned int c;
+	unsigned int i;
 
-	if (daqcap_card_state(dev) != DAQCAP_CARD_UP)
-		return;
-	/* From here on STREAMON leaves the card alone. */
-	WRITE_ONCE(dev->state, DAQCAP_CARD_HELD);
-	for (c = 0; c < dev->num_channels; c++)
-		daqcap_chan_hold(&dev->chans[c]);
-	daqcap_irq_mask_update(dev, U32_MAX, 0);
-	daqcap_irqs_sync(dev);
-	daqcap_inputs_snapshot(dev);
-}
-
-/* The card is gone or broken for good: end every stream in error. */
-static void daqcap_card_lose(struct daqcap_dev *dev, const char *why)
-{
-	unsigned int c;
-
-	if (daqcap_card_state(dev) == DAQCAP_CARD_GONE)
-		return;
-	dev_err(&dev->pdev->dev, "%s: the card is lost, streams end in error\n",
-		why);
-	WRITE_ONCE(dev->state, DAQCAP_CARD_GONE);
-	dev->lifecycle.lost++;
-	dev->recovering = false;
-	for (c = 0; c < dev->num_channels; c++)
-		daqcap_chan_lose(&dev->chans[c]);
-	daqcap_irq_mask_update(dev, U32_MAX, 0);
-	daqcap_irqs_sync(dev);
+	if (latched == U32_MAX)
+		latched = 0;
+	for (i = 0; i < dev->num_inputs; i++)
+		if (latched & BIT(i) ||
+		    (dev->snapshot_valid && daqcap_input_differs(dev, i)))
+			daqcap_input_changed(dev, i);
+	dev->snapshot_valid = false;
 }
 
 /* The test patterns the driver set, which a reset of the card forgot. */
@@ -131,24 +120,96 @@ void daqcap_card_restore_globals(struct daqcap_dev *dev)
 	daqcap_irq_mask_update(dev, 0, DAQCAP_IRQ_INPUT_CHANGE);
 }
 
-/* The input change interrupts the card could not raise meanwhile. */
-static void daqcap_inputs_report_changes(struct daqcap_dev *dev)
+/* Drop the runtime PM reference a hold took, if it took one. */
+static void daqcap_hold_pm_put(struct daqcap_dev *dev)
 {
-	unsigned int i;
-
-	for (i = 0; i < dev->num_inputs; i++)
-		if (daqcap_input_differs(dev, i))
-			daqcap_input_changed(dev, i);
+	if (!dev->hold_pm)
+		return;
+	dev->hold_pm = false;
+	pm_runtime_mark_last_busy(&dev->pdev->dev);
+	pm_runtime_put_autosuspend(&dev->pdev->dev);
 }
 
-/* Bring a held card back, and every stream it had with it. */
-static int daqcap_card_restore(struct daqcap_dev *dev, const char *why)
+/*
+ * Stop the card's DMA and interrupts for @reason, keeping every
+ * application's stream. With the link frozen by a PCIe error the card's
+ * registers read all ones: no snapshot is taken then.
+ */
+static void daqcap_card_hold(struct daqcap_dev *dev, u32 reason)
+{
+	struct pci_dev *pdev = dev->pdev;
+	bool first = !dev->hold_reasons;
+	unsigned int c;
+
+	dev->hold_reasons |= reason;
+	if (!first || daqcap_card_state(dev) != DAQCAP_CARD_UP)
+		return;
+	/*
+	 * Awake, and kept so until restored: a card in D3hot reads all ones
+	 * (it may have been asleep, with no stream, when a reset came).
+	 */
+	pm_runtime_get_sync(&pdev->dev);
+	dev->hold_pm = true;
+	/* From here on STREAMON leaves the card alone. */
+	WRITE_ONCE(dev->state, DAQCAP_CARD_HELD);
+	for (c = 0; c < dev->num_channels; c++)
+		daqcap_chan_hold(&dev->chans[c]);
+	daqcap_irq_mask_update(dev, U32_MAX, 0);
+	daqcap_irqs_sync(dev);
+	dev->snapshot_valid = false;
+	if (!pci_channel_offline(pdev))
+		daqcap_inputs_snapshot(dev);
+}
+
+/*
+ * The card is gone or broken for good: end every stream in error, the held
+ * ones too. Idempotent: a channel that took the bus away has set the state
+ * already, and every later lifecycle step comes here again.
+ */
+static void daqcap_card_lose(struct daqcap_dev *dev, const char *why)
 {
 	unsigned int c;
+
+	if (daqcap_card_state(dev) != DAQCAP_CARD_GONE || READ_ONCE(dev->lose_why)) {
+		dev_err(&dev->pdev->dev, "%s: the card is lost, streams end in error\n",
+			why);
+		WRITE_ONCE(dev->state, DAQCAP_CARD_GONE);
+		WRITE_ONCE(dev->lose_why, NULL);
+		dev->lifecycle.lost++;
+	}
+	dev->recovering = false;
+	dev->hold_reasons = 0;
+	for (c = 0; c < dev->num_channels; c++)
+		daqcap_chan_lose(&dev->chans[c]);
+	daqcap_irq_mask_update(dev, U32_MAX, 0);
+	daqcap_irqs_sync(dev);
+	daqcap_hold_pm_put(dev);
+}
+
+/*
+ * @reason lets the card go; when nothing holds it any more, bring it back,
+ * and every stream it had with it.
+ */
+static int daqcap_card_release(struct daqcap_dev *dev, u32 reason,
+			       const char *why)
+{
+	unsigned int c;
+	u32 latched;
 	int ret;
 
-	if (daqcap_card_state(dev) != DAQCAP_CARD_HELD)
-		return daqcap_card_state(dev) == DAQCAP_CARD_UP ? 0 : -ENODEV;
+	dev->hold_reasons &= ~reason;
+	if (dev->hold_reasons)
+		return 0;
+	switch (daqcap_card_state(dev)) {
+	case DAQCAP_CARD_UP:
+		return 0;
+	case DAQCAP_CARD_GONE:
+		daqcap_card_lose(dev, why);
+		return -ENODEV;
+	case DAQCAP_CARD_HELD:
+		break;
+	}
+	latched = daqcap_read(dev, DAQCAP_REG_INPUT_CHANGED);
 	ret = daqcap_card_reinit(dev);
 	if (ret) {
 		daqcap_card_lose(dev, why);
@@ -158,7 +219,8 @@ static int daqcap_card_restore(struct daqcap_dev *dev, const char *why)
 	daqcap_irq_mask_update(dev, 0, DAQCAP_IRQ_INPUT_CHANGE);
 	for (c = 0; c < dev->num_channels; c++)
 		daqcap_chan_restart(&dev->chans[c]);
-	daqcap_inputs_report_changes(dev);
+	daqcap_inputs_report_changes(dev, latched);
+	daqcap_hold_pm_put(dev);
 	return 0;
 }
 
@@ -172,7 +234,7 @@ static int daqcap_suspend(struct device *d)
 {
 	struct daqcap_dev *dev = dev_get_drvdata(d);
 
-	daqcap_card_hold(dev);
+	daqcap_card_hold(dev, DAQCAP_HOLD_SLEEP);
 	dev->lifecycle.suspends++;
 	return 0;
 }
@@ -186,7 +248,7 @@ static int daqcap_resume(struct device *d)
 {
 	struct daqcap_dev *dev = dev_get_drvdata(d);
 
-	if (!daqcap_card_restore(dev, "resume"))
+	if (!daqcap_card_release(dev, DAQCAP_HOLD_SLEEP, "resume"))
 		dev->lifecycle.resumes++;
 	return 0;
 }
@@ -211,20 +273,35 @@ static int daqcap_runtime_suspend(struct device *d)
 	return 0;
 }
 
+/*
+ * Runs in the thread that wants the card, which often holds a channel's
+ * mutex: so it touches only the card. A card that does not answer is left
+ * to the PCI core (removal, or error recovery: with the link down, the
+ * core wakes the card before it reports the error); another card is lost
+ * by @lose_work, under the device lock. An error returned here would
+ * stick to the device and fail every later wake, even after a recovery.
+ */
 static int daqcap_runtime_resume(struct device *d)
 {
 	struct daqcap_dev *dev = dev_get_drvdata(d);
+	u32 latched;
 	int ret;
 
 	if (daqcap_card_state(dev) == DAQCAP_CARD_GONE)
-		return -ENODEV;
+		return 0;
+	latched = daqcap_read(dev, DAQCAP_REG_INPUT_CHANGED);
 	ret = daqcap_card_reinit(dev);
+	if (ret == -ENODEV) {
+		WRITE_ONCE(dev->lose_why, "another card after runtime resume");
+		mod_delayed_work(system_wq, &dev->lose_work, 0);
+		return 0;
+	}
 	if (ret) {
-		daqcap_card_lose(dev, "runtime resume");
-		return ret;
+		dev_warn_ratelimited(d, "runtime resume: the card does not answer\n");
+		return 0;
 	}
 	daqcap_irq_mask_update(dev, 0, DAQCAP_IRQ_INPUT_CHANGE);
-	daqcap_inputs_report_changes(dev);
+	daqcap_inputs_report_changes(dev, latched);
 	dev->lifecycle.runtime_resumes++;
 	return 0;
 }
@@ -292,32 +369,37 @@ void daqcap_pm_exit(struct daqcap_dev *dev)
 /*
  * How long PCIe error recovery may hold the card. When recovery fails (the
  * link does not come back after the reset), the PCI core logs it and calls
- * no driver, so without this the applications would wait forever.
+ * no driver, so without this the applications would wait forever. The
+ * core itself waits up to 60 s for a device to come back after a reset.
  */
-#define DAQCAP_RECOVERY_TIMEOUT_MS	15000
+#define DAQCAP_RECOVERY_TIMEOUT_MS	65000
 
 /**
- * daqcap_recovery_timeout() - end the streams of a recovery that never ended
- * @work: &daqcap_dev.recovery_timeout
+ * daqcap_lose_work() - end the streams of a card that will not come back
+ * @work: &daqcap_dev.lose_work
  *
- * Takes the device lock the recovery callbacks run under, without waiting
- * for it (remove cancels this work while holding it).
+ * For a recovery that never completed, a card whose DMA a channel had to
+ * cut (daqcap_chan_force_stop()), or another card found by a runtime
+ * resume. Takes the device lock the lifecycle
+ * callbacks run under, without waiting for it: remove cancels this work
+ * while holding it.
  */
-void daqcap_recovery_timeout(struct work_struct *work)
+void daqcap_lose_work(struct work_struct *work)
 {
 	struct daqcap_dev *dev = container_of(to_delayed_work(work),
-					      struct daqcap_dev,
-					      recovery_timeout);
+					      struct daqcap_dev, lose_work);
 	struct device *d = &dev->pdev->dev;
+	const char *why;
 
 	if (!device_trylock(d)) {
-		schedule_delayed_work(&dev->recovery_timeout, HZ / 10);
+		schedule_delayed_work(&dev->lose_work, HZ / 10);
 		return;
 	}
-	if (dev->recovering) {
-		dev->recovering = false;
+	why = READ_ONCE(dev->lose_why);
+	if (dev->recovering)
 		daqcap_card_lose(dev, "PCIe error recovery did not complete");
-	}
+	else if (why)
+		daqcap_card_lose(dev, why);
 	device_unlock(d);
 }
 
@@ -334,10 +416,10 @@ static pci_ers_result_t daqcap_error_detected(struct pci_dev *pdev,
 		return PCI_ERS_RESULT_DISCONNECT;
 	}
 	/* What the card wrote around the error cannot be trusted: reset it. */
-	daqcap_card_hold(dev);
+	daqcap_card_hold(dev, DAQCAP_HOLD_ERROR);
 	dev->recovering = true;
-	schedule_delayed_work(&dev->recovery_timeout,
-			      msecs_to_jiffies(DAQCAP_RECOVERY_TIMEOUT_MS));
+	mod_delayed_work(system_wq, &dev->lose_work,
+			 msecs_to_jiffies(DAQCAP_RECOVERY_TIMEOUT_MS));
 	return PCI_ERS_RESULT_NEED_RESET;
 }
 
@@ -359,8 +441,8 @@ static void daqcap_error_resume(struct pci_dev *pdev)
 	struct daqcap_dev *dev = pci_get_drvdata(pdev);
 
 	dev->recovering = false;
-	cancel_delayed_work(&dev->recovery_timeout);
-	if (!daqcap_card_restore(dev, "PCIe error")) {
+	cancel_delayed_work(&dev->lose_work);
+	if (!daqcap_card_release(dev, DAQCAP_HOLD_ERROR, "PCIe error")) {
 		dev->lifecycle.recoveries++;
 		dev_info(&pdev->dev, "recovered from a PCIe error\n");
 	}
@@ -370,14 +452,14 @@ static void daqcap_reset_prepare(struct pci_dev *pdev)
 {
 	struct daqcap_dev *dev = pci_get_drvdata(pdev);
 
-	daqcap_card_hold(dev);
+	daqcap_card_hold(dev, DAQCAP_HOLD_RESET);
 }
 
 static void daqcap_reset_done(struct pci_dev *pdev)
 {
 	struct daqcap_dev *dev = pci_get_drvdata(pdev);
 
-	if (!daqcap_card_restore(dev, "function reset"))
+	if (!daqcap_card_release(dev, DAQCAP_HOLD_RESET, "function reset"))
 		dev->lifecycle.resets++;
 }
 
@@ -397,7 +479,8 @@ const struct pci_error_handlers daqcap_err_handlers = {
  * with an IOMMU it starts with new page tables: the card must not write
  * anything from here on. The reset stops every channel at once (and is
  * confirmed); the channels' software state stays as it is, since nothing
- * can use it any more, and no lock an application may hold is waited for.
+ * can use it any more, and no channel's lock is taken. (The PCI core
+ * wakes the card before this, which takes no channel's lock either.)
  */
 void daqcap_shutdown(struct pci_dev *pdev)
 {

@@ -323,9 +323,15 @@ void daqcap_chan_restart(struct daqcap_chan *chan)
 		}
 		ret = daqcap_chan_hw_start(chan, true);
 		if (ret) {
+			unsigned long flags;
+
 			dev_err(&chan->dev->pdev->dev,
 				"ch%u: cannot restart streaming: %d\n",
 				chan->index, ret);
+			/* Held for good: the buffers wait for STREAMOFF. */
+			spin_lock_irqsave(&chan->lock, flags);
+			daqcap_chan_unlink_all(chan);
+			spin_unlock_irqrestore(&chan->lock, flags);
 			vb2_queue_error(&chan->queue);
 		} else {
 			chan->held = false;

@@ -311,6 +311,11 @@ enum daqcap_card_state {
 	DAQCAP_CARD_GONE,
 };
 
+/* Who holds the card (&daqcap_dev.hold_reasons). */
+#define DAQCAP_HOLD_SLEEP	BIT(0)
+#define DAQCAP_HOLD_RESET	BIT(1)
+#define DAQCAP_HOLD_ERROR	BIT(2)
+
 /**
  * struct daqcap_lifecycle_stats - what the card lived through
  * @suspends: system sleeps entered
@@ -347,19 +352,30 @@ struct daqcap_lifecycle_stats {
  * @reg_lock: protects read-modify-write of the global IRQ_MASK register
  *	and the latched read of the TIMESTAMP_LO/HI pair
  * @irq_mask: shadow of IRQ_MASK, under @reg_lock
- * @state: an enum daqcap_card_state, changed only by probe and the
- *	lifecycle callbacks (which the driver core serializes under the
- *	device lock) and read with READ_ONCE() by the channels under their
- *	@mutex
- * @version: VERSION at probe: resume checks it is still the same card
- * @cap: CAP at probe, likewise
- * @lifecycle: counters, changed by the lifecycle callbacks only (the PM
- *	core never runs a runtime PM callback during a system sleep, a reset
- *	or an error recovery)
+ * @start_lock: serializes the start of a channel against a reset of the
+ *	whole card from another channel's stop (daqcap_chan_force_stop())
+ * @state: an enum daqcap_card_state, changed by probe, remove, shutdown
+ *	and the lifecycle callbacks (which the driver core serializes under
+ *	the device lock), and set to DAQCAP_CARD_GONE by a channel that takes
+ *	the bus away; read with READ_ONCE() by the channels under their @mutex
+ * @hold_reasons: DAQCAP_HOLD_* bits: who holds the card (a system sleep, a
+ *	function reset and an error recovery may overlap); under the device
+ *	lock, like everything down to @snapshot_valid
+ * @hold_pm: the hold keeps a runtime PM reference: a card in D3hot reads
+ *	all ones, and must not go there while held
  * @recovering: PCIe error recovery has held the card and not yet given it
- *	back; under the device lock
- * @recovery_timeout: ends the streams if the recovery never completes (the
- *	PCI core does not tell drivers when it gives up)
+ *	back
+ * @lose_why: why @lose_work is to end the streams (a channel took bus
+ *	mastering away, runtime resume found another card); written with
+ *	WRITE_ONCE() outside the device lock, cleared under it
+ * @snapshot_valid: the inputs' held_* registers were read from the card
+ * @version: VERSION at probe: a restore checks it is still the same card
+ * @cap: CAP at probe, likewise
+ * @lifecycle: counters, under the device lock, except the runtime PM ones,
+ *	which the runtime PM core serializes
+ * @lose_work: ends the streams, under the device lock, when a recovery
+ *	never completes (the PCI core tells no driver when it gives up), or
+ *	for @lose_why
  * @debugfs: the card's debugfs directory
  * @inputs: the inputs' media entities
  * @chans: the channels
@@ -376,12 +392,17 @@ struct daqcap_dev {
 	bool dma32;
 	spinlock_t reg_lock; /* IRQ_MASK and TIMESTAMP read-modify-writes */
 	u32 irq_mask;
+	struct mutex start_lock; /* channel starts vs a card reset */
 	enum daqcap_card_state state;
+	u32 hold_reasons;
+	bool hold_pm;
+	bool recovering;
+	const char *lose_why;
+	bool snapshot_valid;
 	u32 version;
 	u32 cap;
 	struct daqcap_lifecycle_stats lifecycle;
-	bool recovering;
-	struct delayed_work recovery_timeout;
+	struct delayed_work lose_work;
 	struct dentry *debugfs;
 	struct daqcap_input inputs[DAQCAP_MAX_INPUTS];
 	struct daqcap_chan chans[DAQCAP_MAX_CHANNELS];
@@ -440,7 +461,7 @@ void daqcap_irqs_sync(struct daqcap_dev *dev);
 extern const struct dev_pm_ops daqcap_pm_ops;
 extern const struct pci_error_handlers daqcap_err_handlers;
 void daqcap_shutdown(struct pci_dev *pdev);
-void daqcap_recovery_timeout(struct work_struct *work);
+void daqcap_lose_work(struct work_struct *work);
 void daqcap_card_restore_globals(struct daqcap_dev *dev);
 void daqcap_pm_init(struct daqcap_dev *dev);
 void daqcap_pm_exit(struct daqcap_dev *dev);
