@@ -374,7 +374,9 @@ faults_tests() {
 	fi
 	run "$verify" -n 10 /dev/video3
 	check "the channel captures again after the DMA error" all_ok /dev/video3
-	echo "done" >"$DAQCAP_TEST_DIR/req"
+	# Atomically, as inject() does: the host must never read it half written.
+	echo "done" >"$DAQCAP_TEST_DIR/req.tmp"
+	mv "$DAQCAP_TEST_DIR/req.tmp" "$DAQCAP_TEST_DIR/req"
 }
 
 case "${1:-main}" in
