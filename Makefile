@@ -33,7 +33,7 @@ help:
 	@echo "  make demo       boot the emulated card, capture from every channel, and"
 	@echo "                  leave pictures and figures in out/demo/"
 	@echo "  make test       install what is missing, build everything, run every"
-	@echo "                  test suite; ends with 'N passed, N failed'"
+	@echo "                  test suite; ends with 'N passed, N failed, N skipped'"
 	@echo "  make emulator   build qemu-system-x86_64 with the DAQCAP card model"
 	@echo "                  from Debian's QEMU source (cached in \$$DAQCAP_CACHE)"
 	@echo "  make kernels    fetch the Debian 6.1 and 6.12 kernels for the VM bench"
