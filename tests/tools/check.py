@@ -14,7 +14,10 @@
       For each: cv2.VideoCapture(DEVICE, cv2.CAP_V4L2), FOURCC set if given,
       reads FRAMES frames of shape (H, W, 3) and the last one shows the
       BARS. Prints one "ok - ..." or "not ok - ..." line per check, then
-      its diagnostics as "#   ..." lines; exit status 0.
+      its diagnostics as "#   ..." lines; exit status 0 if every check
+      passed, 1 if one failed. A crash or a kill ends it without a line
+      for the checks left, and with another status: tests/tools/run
+      counts that as a failure of its own.
 
 Otherwise exit status 0 if the check passes; diagnostics on standard output.
 """
@@ -134,6 +137,7 @@ def cmd_image(path, wh, tol=None):
 def cmd_opencv(*specs):
     """One result line per SPEC (DEV,WxH,FRAMES[,FOURCC]), in one process:
     importing cv2 takes seconds in the TCG guest."""
+    all_ok = True
     for spec in specs:
         dev, wh, frames, *fourcc = spec.split(',')
         fourcc = fourcc[0] if fourcc else None
@@ -151,7 +155,8 @@ def cmd_opencv(*specs):
         for line in out:
             print('#   %s' % line)
         sys.stdout.flush()
-    return True
+        all_ok &= ok
+    return all_ok
 
 
 def opencv_one(dev, wh, frames, fourcc, say):
