@@ -3412,42 +3412,40 @@ TEST_F_TIMEOUT(daqcap, dma_error_then_restart, 120)
 	cap_free(&c);
 }
 
-/* A lost interrupt: the frames behind it still arrive, and keep coming. */
-TEST_F_TIMEOUT(daqcap, lost_irq_recovered, 120)
-{
-	const unsigned int ch = 3;
-	long long l0, l1;
-	struct cap c;
-
-	NEED_QMP();
-	l0 = card_stat(self, 0, ch, "lost-irqs");
-	ASSERT_LE(0, l0);
-	fault_stream(_metadata, self, &c, ch, NBUFS);
-	ASSERT_EQ(0, inject(self, 0, "lost-irq", ch));
-	cap_run(_metadata, &c, 8);
-	l1 = card_stat(self, 0, ch, "lost-irqs");
-	EXPECT_EQ(l0 + 1, l1);
-	cap_off(_metadata, &c);	/* and no frame went missing */
-	cap_free(&c);
-	TH_LOG("watchdog completions so far: %lld",
-	       dbg_counter(node_of(self, 0, ch)->pci, ch, "watchdog_completions"));
-}
-
 /*
- * A lost interrupt, and then nothing: with interrupts coalesced by the
- * card's 65 ms timer, the timer's interrupt is swallowed and the channel
+ * A lost interrupt while the channel streams: the next interrupt drains
+ * what the lost one would have, every frame arrives, none goes missing and
+ * the card counted exactly one lost interrupt. That alone does not need the
+ * driver's watchdog: a streaming channel interrupts many times per
+ * watchdog period (a frame's, or a drop's when user space falls behind),
+ * so the watchdog never finds it quiet.
+ *
+ * So then a lost interrupt, and then nothing: with interrupts coalesced by
+ * the card's 65 ms timer, the timer's interrupt is swallowed and the channel
  * stalled before the next one; a stall cancels the timer, so the frames
  * completed since the last interrupt that got through can only reach user
  * space through the driver's watchdog. Every frame the card completed must
  * be dequeued.
  */
-TEST_F_TIMEOUT(daqcap, lost_irq_watchdog, 180)
+TEST_F_TIMEOUT(daqcap, lost_irq_watchdog, 240)
 {
 	const unsigned int ch = 3;
 	bool rescued = false;
 	int fd;
 
 	NEED_QMP();
+	{
+		long long l0 = card_stat(self, 0, ch, "lost-irqs");
+		struct cap c;
+
+		ASSERT_LE(0, l0);
+		fault_stream(_metadata, self, &c, ch, NBUFS);
+		ASSERT_EQ(0, inject(self, 0, "lost-irq", ch));
+		cap_run(_metadata, &c, 8);
+		EXPECT_EQ(l0 + 1, card_stat(self, 0, ch, "lost-irqs"));
+		cap_off(_metadata, &c);	/* and no frame went missing */
+		cap_free(&c);
+	}
 	fd = chan_on_input(_metadata, self, ch);
 	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_IRQ_COALESCE, DAQCAP_IRQ_COALESCE_DELAY));
 	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_IRQ_DELAY_US, 65535));
