@@ -311,6 +311,13 @@ static int daqcap_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(32));
 	if (ret)
 		return dev_err_probe(&pdev->dev, ret, "no usable DMA mask\n");
+	/*
+	 * A descriptor's length is 32 bits wide (DAQCAP_DESC_LEN). Without
+	 * this the DMA API assumes 64 KiB segments: an IOMMU would merge no
+	 * further, and DMA-API debugging reports every longer segment
+	 * vb2-dma-sg maps (found by the verifier kernel).
+	 */
+	dma_set_max_seg_size(&pdev->dev, UINT_MAX);
 
 	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
 	if (!dev)
