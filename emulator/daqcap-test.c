@@ -1688,6 +1688,347 @@ static void test_hostile(void)
     card_stop(&c);
 }
 
+/* Read completion slot @slot of @ch as it is, whatever its phase. */
+static void peek_cpl(Chan *ch, uint32_t slot, Cpl *out)
+{
+    uint8_t r[DAQCAP_CPL_SIZE];
+
+    qtest_memread(ch->card->qts, ch->cpl + slot * DAQCAP_CPL_SIZE, r,
+                  sizeof(r));
+    out->status = ldl_le_p(r + DAQCAP_CPL_STATUS);
+    out->seq = ldl_le_p(r + DAQCAP_CPL_SEQUENCE);
+    out->cookie = lduw_le_p(r + DAQCAP_CPL_COOKIE);
+    out->chunk = lduw_le_p(r + DAQCAP_CPL_CHUNK);
+    out->first = lduw_le_p(r + DAQCAP_CPL_FIRST_LINE);
+    out->lines = lduw_le_p(r + DAQCAP_CPL_LINES);
+}
+
+/*
+ * "unfetched-cookie": after a frame's last record, a whole frame of
+ * records for the next buffer in the ring, which the card has not taken;
+ * with no such buffer queued the fault waits for a later end of frame.
+ */
+static void test_unfetched_cookie(void)
+{
+    Card c;
+    Chan ch;
+    uint64_t buf[3];
+    Cpl cpl[16];
+    uint32_t lie_seq, drops;
+
+    card_start(&c, "");
+    for (unsigned i = 0; i < 3; i++) {
+        buf[i] = guest_alloc(&c.alloc, 4096);
+    }
+    chan_setup(&c, &ch, 0, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 16, 4, 5);
+    queue_simple(&ch, buf[0], 4096, 1);
+    inject(&c, "unfetched-cookie:0");
+    chan_enable(&ch, VGA_INPUT);
+    step_frames(&c, 2);
+    /* Nothing waited in the ring: no lie yet. */
+    g_assert_cmpuint(drain(&ch, cpl, 16), ==, 4);
+    g_assert_cmpuint(qom_u64(&c, "ch0-lies"), ==, 0);
+
+    queue_simple(&ch, buf[1], 4096, 2);
+    queue_simple(&ch, buf[2], 4096, 3);
+    sync_sof(&ch);
+    step(&c, 64 * VGA_LINE_NS + 1000);
+    /* Cookie 2's frame, then a frame's worth naming cookie 3, not taken. */
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_DESC_HEAD), ==, 2);
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_CPL_TAIL) - ch.head, ==, 8);
+    g_assert_cmpuint(qom_u64(&c, "ch0-lies"), ==, 1);
+    /* Until the driver has read the lie, the card takes no buffer. */
+    drops = crd(&ch, DAQCAP_CH_DROPS);
+    step_frames(&c, 1);
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_DROPS), ==, drops + 1);
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_DESC_HEAD), ==, 2);
+    g_assert_cmpuint(drain(&ch, cpl, 16), ==, 8);
+    for (unsigned k = 0; k < 4; k++) {
+        g_assert_cmpuint(cpl[k].cookie, ==, 2);
+        g_assert_cmpuint(cpl[4 + k].cookie, ==, 3);
+        g_assert_cmpuint(cpl[4 + k].chunk, ==, k);
+        g_assert_cmpuint(cpl[4 + k].first, ==, 16 * k);
+        g_assert_cmpuint(cpl[4 + k].lines, ==, 16);
+        /* Numbered as the next frame was. */
+        g_assert_cmpuint(cpl[4 + k].seq, ==, cpl[0].seq + 1);
+        g_assert_cmphex(cpl[4 + k].status >> DAQCAP_CPL_STATUS_CHUNKS_SHIFT,
+                        ==, 4);
+    }
+    g_assert(cpl[4].status & DAQCAP_CPL_STATUS_SOF);
+    g_assert(cpl[7].status & DAQCAP_CPL_STATUS_EOF);
+    lie_seq = cpl[4].seq;
+    /* The card's counters tell the truth; now cookie 3 gets its frame. */
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_CHUNKS), ==, 8);
+    step_frames(&c, 1);
+    g_assert_cmpuint(drain(&ch, cpl, 16), ==, 4);
+    g_assert_cmpuint(cpl[0].cookie, ==, 3);
+    g_assert_cmpuint(cpl[0].seq, ==, lie_seq + 1);
+    check_frame(&c, buf[2], 64, VGA_INPUT, DAQCAP_PATTERN_BARS,
+                DAQCAP_FMT_GREY, 64, 64, cpl[0].seq);
+    card_stop(&c);
+}
+
+/*
+ * "bad-sequence" and "other-cookie": the first record of the next frame
+ * lies (a sequence 0x10000 ahead; the cookie of the second buffer the card
+ * has not taken, else of the next); the chunk's data lands all the same.
+ */
+static void test_first_record_lies(void)
+{
+    for (unsigned f = 0; f < 3; f++) {
+        Card c;
+        Chan ch;
+        uint64_t buf[4];
+        Cpl cpl[16];
+        unsigned nbufs = f == 1 ? 4 : 3;
+
+        card_start(&c, "");
+        chan_setup(&c, &ch, 0, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 16,
+                   4, 5);
+        for (unsigned i = 0; i < nbufs; i++) {
+            buf[i] = guest_alloc(&c.alloc, 4096);
+            queue_simple(&ch, buf[i], 4096, 1 + i);
+        }
+        chan_enable(&ch, VGA_INPUT);
+        /* Armed mid-frame: it waits for the next frame's first record. */
+        sync_sof(&ch);
+        step(&c, 20 * VGA_LINE_NS);
+        inject(&c, f == 0 ? "bad-sequence:0" : "other-cookie:0");
+        step(&c, VGA_FRAME_NS + 64 * VGA_LINE_NS);
+        g_assert_cmpuint(drain(&ch, cpl, 16), ==, 8);
+        g_assert_cmpuint(qom_u64(&c, "ch0-lies"), ==, 1);
+        for (unsigned k = 0; k < 8; k++) {
+            uint32_t want_seq = k / 4;
+            uint16_t want_cookie = 1 + k / 4;
+
+            if (k == 4 && f == 0) {
+                want_seq += 0x10000;
+            } else if (k == 4) {
+                /* The second buffer not taken yet, or else the next. */
+                want_cookie = nbufs;
+            }
+            g_assert_cmpuint(cpl[k].seq, ==, want_seq);
+            g_assert_cmpuint(cpl[k].cookie, ==, want_cookie);
+            g_assert_cmpuint(cpl[k].chunk, ==, k % 4);
+        }
+        g_assert_cmpuint(crd(&ch, DAQCAP_CH_CHUNKS), ==, 8);
+        check_frame(&c, buf[1], 64, VGA_INPUT, DAQCAP_PATTERN_BARS,
+                    DAQCAP_FMT_GREY, 64, 64, 1);
+        card_stop(&c);
+    }
+}
+
+/*
+ * "cpl-overrun": CPL_TAIL jumps a whole ring, the record lands over the
+ * slot the driver reads next with the next pass's phase, and the card,
+ * seeing its ring over-full, drops frames until it is enabled again.
+ */
+static void test_cpl_overrun(void)
+{
+    Card c;
+    Chan ch;
+    uint64_t buf;
+    Cpl cpl[16], raw;
+
+    card_start(&c, "");
+    buf = guest_alloc(&c.alloc, 4096);
+    chan_setup(&c, &ch, 0, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 16, 4, 4);
+    queue_simple(&ch, buf, 4096, 7);
+    chan_enable(&ch, VGA_INPUT);
+    inject(&c, "cpl-overrun:0");
+    step_frames(&c, 2);
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_CPL_TAIL), ==, 16 + 4);
+    /* The phase says "not yet": a driver sees nothing new. */
+    g_assert_cmpuint(drain(&ch, cpl, 16), ==, 0);
+    peek_cpl(&ch, 0, &raw);
+    g_assert_cmphex(raw.status & DAQCAP_CPL_STATUS_PHASE, ==, 0);
+    g_assert_cmpuint(raw.cookie, ==, 7);
+    g_assert_cmpuint(raw.chunk, ==, 0);
+    g_assert_cmpuint(qom_u64(&c, "ch0-lies"), ==, 1);
+    /* From now on every frame is dropped: the ring looks over-full. */
+    queue_simple(&ch, buf, 4096, 8);
+    step_frames(&c, 2);
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_CPL_TAIL), ==, 20);
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_DROPS), >=, 2);
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_DESC_HEAD), ==, 1);
+    /* A new enable starts over. */
+    cwr(&ch, DAQCAP_CH_CTRL, VGA_INPUT << DAQCAP_CH_CTRL_INPUT_SHIFT);
+    qtest_memset(c.qts, ch.cpl, 0, DAQCAP_CPL_SIZE << 4);
+    ch.head = 0;
+    chan_enable(&ch, VGA_INPUT);
+    step_frames(&c, 2);
+    /* DESC_HEAD restarts at 0 too: both buffers again. */
+    g_assert_cmpuint(drain(&ch, cpl, 16), ==, 8);
+    g_assert_cmpuint(cpl[0].cookie, ==, 7);
+    g_assert_cmpuint(cpl[4].cookie, ==, 8);
+    card_stop(&c);
+}
+
+/*
+ * "wild-write": the next chunk's first line goes to bus address 0. With no
+ * IOMMU in this machine it lands in page 0 (behind an IOMMU, which never
+ * maps IOVA 0, the write faults and the channel halts with a DMA error);
+ * the chunk is written to its buffer as usual.
+ */
+static void test_wild_write(void)
+{
+    struct daqcap_pattern_frame pf = {
+        .input = VGA_INPUT, .pattern = DAQCAP_PATTERN_BARS,
+        .format = DAQCAP_FMT_GREY, .width = 64, .height = 64, .sequence = 0,
+    };
+    Card c;
+    Chan ch;
+    uint64_t buf;
+    uint8_t line[64];
+    Cpl cpl[8];
+
+    card_start(&c, "");
+    buf = guest_alloc(&c.alloc, 4096);
+    qtest_memset(c.qts, 0, 0x5a, 256);
+    chan_setup(&c, &ch, 0, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 16, 4, 4);
+    queue_simple(&ch, buf, 4096, 1);
+    chan_enable(&ch, VGA_INPUT);
+    sync_sof(&ch);
+    inject(&c, "wild-write:0");
+    step_frames(&c, 1);
+    g_assert_cmpuint(drain(&ch, cpl, 8), ==, 4);
+    g_assert_cmpuint(qom_u64(&c, "ch0-lies"), ==, 1);
+    qtest_memread(c.qts, 0, line, sizeof(line));
+    g_assert_cmpint(daqcap_pattern_check_line(&pf, 0, line), ==, -1);
+    qtest_memread(c.qts, sizeof(line), line, sizeof(line));
+    g_assert_cmphex(line[0], ==, 0x5a);
+    check_frame(&c, buf, 64, VGA_INPUT, DAQCAP_PATTERN_BARS, DAQCAP_FMT_GREY,
+                64, 64, 0);
+    card_stop(&c);
+}
+
+/*
+ * "all-ones": the link dies under a streaming channel. Every register
+ * reads all ones, writes are lost, nothing is signalled or DMAed; the
+ * configuration space still answers, and an FLR brings the card back.
+ */
+static void test_all_ones(void)
+{
+    Card c;
+    Chan ch;
+    uint64_t buf, writes, reads;
+    uint32_t bar0;
+    uint8_t exp;
+
+    card_start(&c, "");
+    buf = guest_alloc(&c.alloc, 4096);
+    chan_setup(&c, &ch, 1, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 16, 4, 4);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+    wr(&c, DAQCAP_REG_IRQ_MASK, DAQCAP_IRQ_CHANNELS_MASK);
+    for (unsigned i = 0; i < 4; i++) {
+        queue_simple(&ch, buf, 4096, i);
+    }
+    chan_enable(&ch, VGA_INPUT);
+    step_frames(&c, 1);
+    cwr(&ch, DAQCAP_CH_IRQ_STATUS, DAQCAP_CH_IRQ_ALL);
+    inject(&c, "all-ones:0");
+    writes = qom_u64(&c, "dma-writes");
+    reads = qom_u64(&c, "dma-reads");
+    g_assert_cmphex(rd(&c, DAQCAP_REG_ID), ==, UINT32_MAX);
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_IRQ_STATUS), ==, UINT32_MAX);
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_DESC_HEAD), ==, UINT32_MAX);
+    wr(&c, DAQCAP_REG_SCRATCH, 0x1234);
+    g_assert_cmphex(rd(&c, DAQCAP_REG_SCRATCH), ==, UINT32_MAX);
+    g_assert_cmphex(qpci_config_readw(c.dev, PCI_VENDOR_ID), ==,
+                    DAQCAP_PCI_VENDOR_ID);
+    step_frames(&c, 3);
+    g_assert_cmpuint(qom_u64(&c, "dma-writes"), ==, writes);
+    g_assert_cmpuint(qom_u64(&c, "dma-reads"), ==, reads);
+    g_assert_cmphex(qpci_config_readw(c.dev, PCI_STATUS) & PCI_STATUS_INTERRUPT,
+                    ==, 0);
+
+    exp = qpci_find_capability(c.dev, PCI_CAP_ID_EXP, 0);
+    bar0 = qpci_config_readl(c.dev, PCI_BASE_ADDRESS_0);
+    qpci_config_writew(c.dev, exp + PCI_EXP_DEVCTL,
+                       qpci_config_readw(c.dev, exp + PCI_EXP_DEVCTL) |
+                       PCI_EXP_DEVCTL_BCR_FLR);
+    qpci_config_writel(c.dev, PCI_BASE_ADDRESS_0, bar0);
+    qpci_device_enable(c.dev);
+    check_reset_values(&c, "FLR after all-ones");
+    card_stop(&c);
+}
+
+/*
+ * Interrupt storms, over MSI-X and INTx: "irq-stuck" keeps DATA set and
+ * signals again at every W1C; "irq-spurious" sends the channel's message
+ * with nothing pending at every read of its or the card's IRQ_STATUS.
+ * Masking the channel's interrupts ends either.
+ */
+static void test_irq_storms(void)
+{
+    Card c;
+    Chan ch;
+    uint64_t buf;
+
+    card_start(&c, "");
+    qtest_memset(c.qts, c.msi_area, 0, 4096);
+    qpci_msix_enable(c.dev);
+    for (unsigned v = 0; v <= 4; v++) {
+        msix_route(&c, v);
+    }
+    buf = guest_alloc(&c.alloc, 4096);
+    chan_setup(&c, &ch, 2, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 64, 4, 4);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+    wr(&c, DAQCAP_REG_IRQ_MASK, DAQCAP_IRQ_CHANNEL(2));
+    queue_simple(&ch, buf, 4096, 1);
+    chan_enable(&ch, VGA_INPUT);
+
+    inject(&c, "irq-stuck:2");
+    g_assert_cmphex(msg_take(&c, 3), ==, 0x103);
+    for (unsigned i = 0; i < 5; i++) {
+        g_assert_cmphex(crd(&ch, DAQCAP_CH_IRQ_STATUS), ==, DAQCAP_CH_IRQ_DATA);
+        g_assert_cmpuint(msg_take(&c, 3), ==, 0);
+        cwr(&ch, DAQCAP_CH_IRQ_STATUS, DAQCAP_CH_IRQ_DATA);
+        g_assert_cmphex(msg_take(&c, 3), ==, 0x103);
+    }
+    /* Masked, it clears for good. */
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL & ~DAQCAP_CH_IRQ_DATA);
+    cwr(&ch, DAQCAP_CH_IRQ_STATUS, DAQCAP_CH_IRQ_DATA);
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_IRQ_STATUS), ==, 0);
+    g_assert_cmpuint(msg_take(&c, 3), ==, 0);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+    g_assert_cmpuint(msg_take(&c, 3), ==, 0);
+
+    inject(&c, "irq-spurious:2");
+    g_assert_cmphex(msg_take(&c, 3), ==, 0x103);
+    for (unsigned i = 0; i < 5; i++) {
+        g_assert_cmphex(crd(&ch, DAQCAP_CH_IRQ_STATUS), ==, 0);
+        g_assert_cmphex(msg_take(&c, 3), ==, 0x103);
+    }
+    g_assert_cmphex(rd(&c, DAQCAP_REG_IRQ_STATUS), ==, 0);
+    g_assert_cmphex(msg_take(&c, 3), ==, 0x103);
+    /* Partly masked, it goes on; all masked, it ends. */
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_DROP);
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_IRQ_STATUS), ==, 0);
+    g_assert_cmphex(msg_take(&c, 3), ==, 0x103);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, 0);
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_IRQ_STATUS), ==, 0);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_IRQ_STATUS), ==, 0);
+    g_assert_cmpuint(msg_take(&c, 3), ==, 0);
+    g_assert_cmpuint(qom_u64(&c, "ch2-lies"), >=, 12);
+    card_stop(&c);
+
+    /* INTx: a stuck status holds the line until masked. */
+    card_start(&c, "");
+    chan_setup(&c, &ch, 1, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 64, 4, 4);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+    wr(&c, DAQCAP_REG_IRQ_MASK, DAQCAP_IRQ_CHANNELS_MASK);
+    inject(&c, "irq-stuck:1");
+    cwr(&ch, DAQCAP_CH_IRQ_STATUS, DAQCAP_CH_IRQ_ALL);
+    g_assert_cmphex(qpci_config_readw(c.dev, PCI_STATUS) & PCI_STATUS_INTERRUPT,
+                    ==, PCI_STATUS_INTERRUPT);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, 0);
+    g_assert_cmphex(qpci_config_readw(c.dev, PCI_STATUS) & PCI_STATUS_INTERRUPT,
+                    ==, 0);
+    card_stop(&c);
+}
+
 /* Several channels on one input see the same frames; others run apart. */
 static void test_multi_channel(void)
 {
@@ -2094,6 +2435,12 @@ int main(int argc, char **argv)
     qtest_add_func("/daqcap/msix", test_msix);
     qtest_add_func("/daqcap/msi-and-intx", test_msi_and_intx);
     qtest_add_func("/daqcap/hostile", test_hostile);
+    qtest_add_func("/daqcap/unfetched-cookie", test_unfetched_cookie);
+    qtest_add_func("/daqcap/first-record-lies", test_first_record_lies);
+    qtest_add_func("/daqcap/cpl-overrun", test_cpl_overrun);
+    qtest_add_func("/daqcap/wild-write", test_wild_write);
+    qtest_add_func("/daqcap/all-ones", test_all_ones);
+    qtest_add_func("/daqcap/irq-storms", test_irq_storms);
     qtest_add_func("/daqcap/multi-channel", test_multi_channel);
     qtest_add_func("/daqcap/pm-d3hot", test_pm_d3hot);
     qtest_add_func("/daqcap/pm-mmio", test_pm_mmio);

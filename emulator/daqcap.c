@@ -115,7 +115,23 @@ enum {
     DAQCAP_FAULT_BAD_CHUNK = 1 << 5,    /* a chunk past the frame's last */
     DAQCAP_FAULT_BAD_LINES = 1 << 6,    /* one line more than the chunk has */
     DAQCAP_FAULT_DUP_CPL = 1 << 7,      /* posted twice */
+    /* A frame of records for a buffer still in the ring, after a frame. */
+    DAQCAP_FAULT_UNTAKEN_CPL = 1 << 8,
+    DAQCAP_FAULT_BAD_SEQ = 1 << 9,      /* next frame's first record: seq */
+    DAQCAP_FAULT_OTHER_COOKIE = 1 << 10, /* next frame's first: another's */
+    DAQCAP_FAULT_CPL_OVERRUN = 1 << 11, /* next record a whole ring ahead */
+    DAQCAP_FAULT_WILD_WRITE = 1 << 12,  /* next chunk's data to bus address 0 */
+    /*
+     * Interrupt storms, which last until the driver masks the channel's
+     * interrupts (or a reset): DATA that no W1C clears and that every
+     * attempt signals again, or messages with nothing pending.
+     */
+    DAQCAP_FAULT_IRQ_STUCK = 1 << 13,
+    DAQCAP_FAULT_IRQ_SPURIOUS = 1 << 14,
 };
+
+/* Sequence offset of the "bad-sequence" lie: far from any real frame's. */
+#define DAQCAP_BAD_SEQ_OFFSET 0x10000
 
 typedef struct DaqcapChannel {
     DaqcapState *card;
@@ -155,6 +171,13 @@ typedef struct DaqcapChannel {
 
     /* Fault injection. */
     uint32_t faults;
+    /*
+     * After a lie naming a buffer the card has not taken, it takes none
+     * until the driver has read the lie (CPL_HEAD reaches lie_tail), so
+     * that however late the driver reads it, the buffer is still untaken.
+     */
+    bool lie_hold;
+    uint32_t lie_tail;
     bool stalled;
     bool wedged;                /* stalled, and deaf to a channel reset */
 
@@ -163,6 +186,7 @@ typedef struct DaqcapChannel {
     /* Read-only statistics for tests, cumulative since creation. */
     uint64_t stat_frames, stat_drops, stat_chunks, stat_bytes;
     uint64_t stat_error_frames, stat_irqs, stat_lost_irqs;
+    uint64_t stat_lies;         /* injected lies told (records, messages) */
 } DaqcapChannel;
 
 /* PowerState values of the PMCSR: the card implements D0 and D3hot. */
@@ -188,6 +212,12 @@ struct DaqcapState {
      */
     bool replace_pending;
     uint32_t version_bump;
+    /*
+     * The "all-ones" fault: the link is dead though the card is still in
+     * its slot; registers read all ones, nothing is signalled or DMAed,
+     * until a conventional or function level reset.
+     */
+    bool dead;
 
     /* Global registers. */
     uint32_t irq_mask;
@@ -347,7 +377,8 @@ static void daqcap_update_intx(DaqcapState *s)
     PCIDevice *pdev = PCI_DEVICE(s);
     bool level = false;
 
-    if (daqcap_powered(s) && !msix_enabled(pdev) && !msi_enabled(pdev)) {
+    if (daqcap_powered(s) && !s->dead && !msix_enabled(pdev) &&
+        !msi_enabled(pdev)) {
         level = (daqcap_irq_status(s) & s->irq_mask) != 0;
     }
     pci_set_irq(pdev, level);
@@ -368,7 +399,7 @@ static void daqcap_signal(DaqcapState *s, uint32_t source, DaqcapChannel *ch,
      * Only an event whose own bit is unmasked sends a message, and nothing
      * is signalled from D3hot (whatever latches stays latched).
      */
-    if (!daqcap_powered(s) || !(s->irq_mask & source) ||
+    if (!daqcap_powered(s) || s->dead || !(s->irq_mask & source) ||
         (ch && !(ch->irq_mask & bits))) {
         daqcap_update_intx(s);
         return;
@@ -400,6 +431,31 @@ static void daqcap_chan_raise(DaqcapChannel *ch, uint32_t bits)
     ch->irq_status |= bits;
     trace_daqcap_chan_irq(ch->index, bits, ch->irq_status);
     daqcap_signal(ch->card, DAQCAP_IRQ_CHANNEL(ch->index), ch, bits);
+}
+
+/*
+ * The "irq-spurious" fault: the channel's message goes out with nothing
+ * pending, for as long as any of its interrupts is unmasked (the driver
+ * ends the storm by masking them all). INTx has no message to send.
+ */
+static void daqcap_chan_spurious(DaqcapChannel *ch)
+{
+    DaqcapState *s = ch->card;
+    PCIDevice *pdev = PCI_DEVICE(s);
+
+    if (!(ch->faults & DAQCAP_FAULT_IRQ_SPURIOUS) || !daqcap_powered(s) ||
+        s->dead || !(s->irq_mask & DAQCAP_IRQ_CHANNEL(ch->index)) ||
+        !ch->irq_mask) {
+        return;
+    }
+    ch->stat_irqs++;
+    ch->stat_lies++;
+    trace_daqcap_irq_spurious(ch->index);
+    if (msix_enabled(pdev)) {
+        msix_notify(pdev, DAQCAP_MSIX_VEC_CHANNEL(ch->index));
+    } else if (msi_enabled(pdev)) {
+        msi_notify(pdev, 0);
+    }
 }
 
 static void daqcap_chan_flush_data_irq(DaqcapChannel *ch)
@@ -468,6 +524,8 @@ static bool daqcap_dma_allowed(DaqcapState *s, bool is_write, dma_addr_t addr,
 
     if (!daqcap_powered(s)) {
         why = "function in D3hot";
+    } else if (s->dead) {
+        why = "link down";
     } else if (!(pci_get_word(pdev->config + PCI_COMMAND) &
                  PCI_COMMAND_MASTER)) {
         why = "bus mastering off";
@@ -695,7 +753,8 @@ static int daqcap_fetch_buffer(DaqcapChannel *ch)
  * Return false if the write failed (the channel has halted).
  */
 static bool daqcap_write_completion(DaqcapChannel *ch, uint16_t cookie,
-                                    uint32_t chunk, uint32_t first_line,
+                                    uint32_t seq, uint32_t chunk,
+                                    uint32_t first_line,
                                     uint32_t lines, uint32_t status,
                                     int64_t end_ns)
 {
@@ -710,7 +769,7 @@ static bool daqcap_write_completion(DaqcapChannel *ch, uint16_t cookie,
     memset(rec, 0, sizeof(rec));
     stq_le_p(rec + DAQCAP_CPL_TS_SOF, ch->sof_ns - s->ts_epoch_ns);
     stq_le_p(rec + DAQCAP_CPL_TS_END, end_ns - s->ts_epoch_ns);
-    stl_le_p(rec + DAQCAP_CPL_SEQUENCE, ch->frame_seq);
+    stl_le_p(rec + DAQCAP_CPL_SEQUENCE, seq);
     stw_le_p(rec + DAQCAP_CPL_COOKIE, cookie);
     stw_le_p(rec + DAQCAP_CPL_CHUNK, chunk);
     stw_le_p(rec + DAQCAP_CPL_FIRST_LINE, first_line);
@@ -725,10 +784,103 @@ static bool daqcap_write_completion(DaqcapChannel *ch, uint16_t cookie,
                          "completion write failed");
         return false;
     }
-    trace_daqcap_cpl(ch->index, slot, ch->frame_seq, chunk, first_line,
-                     lines, status);
+    trace_daqcap_cpl(ch->index, slot, seq, chunk, first_line, lines, status);
     ch->cpl_tail++;
     return true;
+}
+
+/*
+ * The cookie of the @nth complete buffer (0: the next) that the descriptor
+ * ring holds and the card has not taken, read as a fetch would read it.
+ * For the lies of a broken card only: nothing is taken, nothing halts.
+ */
+static bool daqcap_peek_cookie(DaqcapChannel *ch, unsigned nth,
+                               uint16_t *cookie)
+{
+    uint32_t ring_size = 1u << ch->desc_log2;
+    uint32_t avail = ch->desc_tail - ch->desc_head;
+    unsigned found = 0;
+    bool in_buf = false;
+    uint16_t c = 0;
+
+    if (avail > ring_size) {
+        return false;
+    }
+    for (uint32_t n = 0; n < avail; n++) {
+        uint32_t slot = (ch->desc_head + n) & (ring_size - 1);
+        uint8_t d[DAQCAP_DESC_SIZE];
+        uint16_t flags;
+        bool whole = false;
+
+        if (daqcap_dma_read(ch->card,
+                            ch->desc_base + (uint64_t)slot * DAQCAP_DESC_SIZE,
+                            d, sizeof(d)) != MEMTX_OK) {
+            return false;
+        }
+        flags = lduw_le_p(d + DAQCAP_DESC_FLAGS);
+        if (!in_buf && flags == DAQCAP_DESC_FLAG_CHAIN) {
+            uint8_t first[DAQCAP_DESC_SIZE];
+
+            if (daqcap_dma_read(ch->card, ldq_le_p(d + DAQCAP_DESC_ADDR),
+                                first, sizeof(first)) != MEMTX_OK) {
+                return false;
+            }
+            c = lduw_le_p(first + DAQCAP_DESC_COOKIE);
+            whole = true;
+        } else {
+            if (flags & DAQCAP_DESC_FLAG_SOF) {
+                in_buf = true;
+                c = lduw_le_p(d + DAQCAP_DESC_COOKIE);
+            }
+            if (in_buf && (flags & DAQCAP_DESC_FLAG_EOF)) {
+                in_buf = false;
+                whole = true;
+            }
+        }
+        if (whole && found++ == nth) {
+            *cookie = c;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * The "unfetched-cookie" fault, after a frame's last record: a whole frame
+ * of records (no data written) for the next buffer in the ring, one the
+ * card has not taken, numbered as the next frame will be. Only when such
+ * a buffer waits and the completion ring has room for the frame; else the
+ * fault waits for a later end of frame.
+ */
+static void daqcap_lie_untaken(DaqcapChannel *ch, int64_t end_ns)
+{
+    uint32_t size = 1u << ch->cpl_log2;
+    uint32_t used = ch->cpl_tail - ch->cpl_head;
+    uint16_t cookie;
+
+    if (used > size || size - used < ch->frame_chunks ||
+        !daqcap_peek_cookie(ch, 0, &cookie)) {
+        return;
+    }
+    ch->faults &= ~DAQCAP_FAULT_UNTAKEN_CPL;
+    ch->stat_lies++;
+    trace_daqcap_lie(ch->index, "records for a buffer not taken", cookie);
+    for (uint32_t k = 0; k < ch->frame_chunks; k++) {
+        uint32_t first = k * ch->frame_chunk_lines;
+        bool last = k == ch->frame_chunks - 1;
+        uint32_t status = ch->frame_chunks << DAQCAP_CPL_STATUS_CHUNKS_SHIFT |
+                          (k == 0 ? DAQCAP_CPL_STATUS_SOF : 0) |
+                          (last ? DAQCAP_CPL_STATUS_EOF : 0);
+
+        if (!daqcap_write_completion(ch, cookie, ch->sequence, k, first,
+                                     MIN(ch->frame_chunk_lines,
+                                         ch->frame_height - first),
+                                     status, end_ns)) {
+            return;
+        }
+    }
+    ch->lie_hold = true;
+    ch->lie_tail = ch->cpl_tail;
 }
 
 static void daqcap_post_completion(DaqcapChannel *ch, uint32_t chunk,
@@ -737,9 +889,34 @@ static void daqcap_post_completion(DaqcapChannel *ch, uint32_t chunk,
 {
     bool eof = status & DAQCAP_CPL_STATUS_EOF;
     uint16_t cookie = ch->cookie;
+    uint32_t seq = ch->frame_seq;
     bool dup = false;
 
     status |= ch->frame_chunks << DAQCAP_CPL_STATUS_CHUNKS_SHIFT;
+
+    /* The record lands a whole ring ahead, over one not read yet. */
+    if (ch->faults & DAQCAP_FAULT_CPL_OVERRUN) {
+        ch->faults &= ~DAQCAP_FAULT_CPL_OVERRUN;
+        ch->stat_lies++;
+        trace_daqcap_lie(ch->index, "completion ring overrun", cookie);
+        ch->cpl_tail += 1u << ch->cpl_log2;
+    }
+    /* Lies about a frame's first record only. */
+    if (chunk == 0 && (ch->faults & DAQCAP_FAULT_BAD_SEQ)) {
+        ch->faults &= ~DAQCAP_FAULT_BAD_SEQ;
+        ch->stat_lies++;
+        seq += DAQCAP_BAD_SEQ_OFFSET;
+        trace_daqcap_lie(ch->index, "wrong frame sequence", cookie);
+    }
+    if (chunk == 0 && (ch->faults & DAQCAP_FAULT_OTHER_COOKIE) &&
+        (daqcap_peek_cookie(ch, 1, &cookie) ||
+         daqcap_peek_cookie(ch, 0, &cookie))) {
+        ch->faults &= ~DAQCAP_FAULT_OTHER_COOKIE;
+        ch->stat_lies++;
+        ch->lie_hold = true;
+        ch->lie_tail = ch->cpl_tail + 1;
+        trace_daqcap_lie(ch->index, "another queued buffer's cookie", cookie);
+    }
 
     /* Injected lies: the chunk's data is in memory, its record is wrong. */
     if (ch->faults & DAQCAP_FAULT_BAD_COOKIE) {
@@ -755,7 +932,7 @@ static void daqcap_post_completion(DaqcapChannel *ch, uint32_t chunk,
         ch->faults &= ~DAQCAP_FAULT_DUP_CPL;
         dup = true;
     }
-    if (!daqcap_write_completion(ch, cookie, chunk, first_line, lines,
+    if (!daqcap_write_completion(ch, cookie, seq, chunk, first_line, lines,
                                  status, end_ns)) {
         return;
     }
@@ -765,12 +942,19 @@ static void daqcap_post_completion(DaqcapChannel *ch, uint32_t chunk,
      */
     if (dup && (1u << ch->cpl_log2) - (ch->cpl_tail - ch->cpl_head) >=
                ch->frame_chunks - chunk &&
-        !daqcap_write_completion(ch, cookie, chunk, first_line, lines,
+        !daqcap_write_completion(ch, cookie, seq, chunk, first_line, lines,
                                  status, end_ns)) {
         return;
     }
     ch->chunks++;
     ch->stat_chunks++;
+    /* The lie goes out with the end of frame's interrupt. */
+    if (eof && (ch->faults & DAQCAP_FAULT_UNTAKEN_CPL)) {
+        daqcap_lie_untaken(ch, end_ns);
+        if (!daqcap_chan_running(ch)) {
+            return;
+        }
+    }
     daqcap_chan_coalesce(ch, eof);
 }
 
@@ -820,6 +1004,13 @@ static void daqcap_start_frame(DaqcapChannel *ch, int64_t sof)
         ch->faults &= ~DAQCAP_FAULT_DROP;
         daqcap_drop_frame(ch, "injected");
         return;
+    }
+    if (ch->lie_hold) {
+        if ((int32_t)(ch->cpl_head - ch->lie_tail) < 0) {
+            daqcap_drop_frame(ch, "lie not read yet");
+            return;
+        }
+        ch->lie_hold = false;
     }
     used = ch->cpl_tail - ch->cpl_head;
     if (used > (1u << ch->cpl_log2) ||
@@ -907,6 +1098,17 @@ static void daqcap_do_chunk(DaqcapChannel *ch, uint32_t k)
         if (ch->faults & DAQCAP_FAULT_DMA) {
             ch->faults &= ~DAQCAP_FAULT_DMA;
             res = MEMTX_ERROR;
+        } else if (ch->faults & DAQCAP_FAULT_WILD_WRITE) {
+            /*
+             * The chunk's first line goes to bus address 0, outside every
+             * buffer: an IOMMU (which never maps IOVA 0) refuses it and the
+             * channel halts; without one it lands in page 0 of memory.
+             */
+            ch->faults &= ~DAQCAP_FAULT_WILD_WRITE;
+            ch->stat_lies++;
+            trace_daqcap_lie(ch->index, "data written to bus address 0",
+                             ch->cookie);
+            res = daqcap_dma_write(ch->card, 0, ch->staging, lb);
         }
         for (uint32_t i = 0; i < lines && res == MEMTX_OK; ) {
             uint64_t off = (uint64_t)(first + i) * ch->frame_stride;
@@ -1115,6 +1317,7 @@ static void daqcap_channel_enable(DaqcapChannel *ch)
     ch->sequence = 0;
     ch->cpl_unsignalled = 0;
     ch->in_frame = false;
+    ch->lie_hold = false;
     trace_daqcap_chan_enable(ch->index, daqcap_chan_input(ch), ch->format,
                              ch->size, ch->stride, ch->chunk_lines);
     daqcap_channel_schedule(ch);
@@ -1144,6 +1347,7 @@ static void daqcap_channel_reset(DaqcapChannel *ch)
     ch->bytes_hi_latch = 0;
     ch->cpl_unsignalled = 0;
     ch->faults = 0;
+    ch->lie_hold = false;
     ch->stalled = false;
     ch->wedged = false;
 }
@@ -1168,6 +1372,7 @@ static uint64_t daqcap_chan_read(DaqcapChannel *ch, hwaddr reg)
     case DAQCAP_CH_IRQ_COALESCE:
         return ch->coalesce;
     case DAQCAP_CH_IRQ_STATUS:
+        daqcap_chan_spurious(ch);
         return ch->irq_status;
     case DAQCAP_CH_IRQ_MASK:
         return ch->irq_mask;
@@ -1281,11 +1486,24 @@ static void daqcap_chan_write(DaqcapChannel *ch, hwaddr reg, uint32_t val)
         break;
     case DAQCAP_CH_IRQ_STATUS:
         ch->irq_status &= ~(val & DAQCAP_CH_IRQ_ALL);
+        if ((ch->faults & DAQCAP_FAULT_IRQ_STUCK) &&
+            (val & DAQCAP_CH_IRQ_DATA)) {
+            /* The "irq-stuck" fault: DATA stays set, and says so again. */
+            ch->stat_lies++;
+            daqcap_chan_raise(ch, DAQCAP_CH_IRQ_DATA);
+        }
         daqcap_update_intx(s);
         break;
     case DAQCAP_CH_IRQ_MASK: {
         uint32_t newly = val & ~ch->irq_mask & ch->irq_status;
 
+        /* Masking ends an interrupt storm (see the irq-* faults). */
+        if (!(val & DAQCAP_CH_IRQ_DATA)) {
+            ch->faults &= ~DAQCAP_FAULT_IRQ_STUCK;
+        }
+        if (!(val & DAQCAP_CH_IRQ_ALL)) {
+            ch->faults &= ~DAQCAP_FAULT_IRQ_SPURIOUS;
+        }
         ch->irq_mask = val & DAQCAP_CH_IRQ_ALL;
         if (newly) {
             daqcap_signal(s, DAQCAP_IRQ_CHANNEL(ch->index), ch, newly);
@@ -1398,8 +1616,11 @@ static uint64_t daqcap_mmio_read(void *opaque, hwaddr addr, unsigned size)
     DaqcapState *s = opaque;
     uint64_t val = 0;
 
-    if (!daqcap_powered(s)) {
-        /* The function does not decode its registers in D3hot. */
+    if (!daqcap_powered(s) || s->dead) {
+        /*
+         * The function does not decode its registers in D3hot; with the
+         * link dead ("all-ones" fault) the read completes with all ones.
+         */
         trace_daqcap_mmio_read(addr, UINT32_MAX);
         return UINT32_MAX;
     }
@@ -1442,6 +1663,9 @@ static uint64_t daqcap_mmio_read(void *opaque, hwaddr addr, unsigned size)
             break;
         case DAQCAP_REG_IRQ_STATUS:
             val = daqcap_irq_status(s);
+            for (unsigned c = 0; c < s->num_channels; c++) {
+                daqcap_chan_spurious(&s->channels[c]);
+            }
             break;
         case DAQCAP_REG_IRQ_MASK:
             val = s->irq_mask;
@@ -1487,6 +1711,9 @@ static void daqcap_mmio_write(void *opaque, hwaddr addr, uint64_t val64,
     uint32_t val = val64;
 
     trace_daqcap_mmio_write(addr, val);
+    if (s->dead) {
+        return; /* the write never reaches the card */
+    }
     if (!daqcap_powered(s)) {
         qemu_log_mask(LOG_GUEST_ERROR,
                       "daqcap: write 0x%x to register 0x%04" HWADDR_PRIx
@@ -1682,7 +1909,15 @@ static void daqcap_input_prop_release(Object *obj, const char *name,
  * frame is dropped as if no buffer were queued), and the lies of a broken
  * card about the next chunk it completes: bad-cookie, bad-chunk, bad-lines
  * (its record names no buffer, a chunk past the frame, one line too many)
- * and dup-completion (its record is posted twice).
+ * and dup-completion (its record is posted twice); and further lies:
+ * unfetched-cookie (a frame of records for a buffer still in the ring),
+ * bad-sequence and other-cookie (the next frame's first record carries a
+ * wrong sequence, or the cookie of another queued buffer), cpl-overrun
+ * (the next record lands a whole completion ring ahead), wild-write (the
+ * next chunk's first line goes to bus address 0), irq-stuck and
+ * irq-spurious (interrupt storms until the driver masks the channel's
+ * interrupts) and all-ones (the link dies: registers read all ones until
+ * a PCI reset).
  */
 static void daqcap_set_inject(Object *obj, const char *value, Error **errp)
 {
@@ -1721,10 +1956,40 @@ static void daqcap_set_inject(Object *obj, const char *value, Error **errp)
         ch->faults |= DAQCAP_FAULT_BAD_LINES;
     } else if (!strcmp(parts[0], "dup-completion")) {
         ch->faults |= DAQCAP_FAULT_DUP_CPL;
+    } else if (!strcmp(parts[0], "unfetched-cookie")) {
+        ch->faults |= DAQCAP_FAULT_UNTAKEN_CPL;
+    } else if (!strcmp(parts[0], "bad-sequence")) {
+        ch->faults |= DAQCAP_FAULT_BAD_SEQ;
+    } else if (!strcmp(parts[0], "other-cookie")) {
+        ch->faults |= DAQCAP_FAULT_OTHER_COOKIE;
+    } else if (!strcmp(parts[0], "cpl-overrun")) {
+        ch->faults |= DAQCAP_FAULT_CPL_OVERRUN;
+    } else if (!strcmp(parts[0], "wild-write")) {
+        ch->faults |= DAQCAP_FAULT_WILD_WRITE;
+    } else if (!strcmp(parts[0], "irq-stuck")) {
+        bool guard = daqcap_guard_enter(s);
+
+        ch->faults |= DAQCAP_FAULT_IRQ_STUCK;
+        daqcap_chan_raise(ch, DAQCAP_CH_IRQ_DATA);
+        daqcap_guard_exit(s, guard);
+    } else if (!strcmp(parts[0], "irq-spurious")) {
+        bool guard = daqcap_guard_enter(s);
+
+        ch->faults |= DAQCAP_FAULT_IRQ_SPURIOUS;
+        daqcap_chan_spurious(ch);
+        daqcap_guard_exit(s, guard);
+    } else if (!strcmp(parts[0], "all-ones")) {
+        s->dead = true;
+        for (unsigned i = 0; i < s->num_channels; i++) {
+            daqcap_channel_stop(&s->channels[i]);
+        }
+        daqcap_update_intx(s);
     } else {
         error_setg(errp, "daqcap: unknown fault '%s' (fifo-overflow, "
                    "dma-error, lost-irq, stall, wedge, replace, drop, "
-                   "bad-cookie, bad-chunk, bad-lines, dup-completion)", parts[0]);
+                   "bad-cookie, bad-chunk, bad-lines, dup-completion, "
+                   "unfetched-cookie, bad-sequence, other-cookie, cpl-overrun, "
+                   "wild-write, irq-stuck, irq-spurious, all-ones)", parts[0]);
         return;
     }
     trace_daqcap_inject(parts[0], c);
@@ -1800,6 +2065,7 @@ static void daqcap_qdev_reset(DeviceState *dev)
     pci_word_test_and_clear_mask(pdev->config + s->pm_cap + PCI_PM_CTRL,
                                  PCI_PM_CTRL_STATE_MASK);
     pcie_cap_deverr_reset(pdev);
+    s->dead = false;    /* the link retrains with the reset */
     daqcap_count_cut(s);
     daqcap_apply_replace(s);
     daqcap_reset(s);
@@ -2012,6 +2278,7 @@ static void daqcap_realize(PCIDevice *pdev, Error **errp)
         DAQCAP_STAT(stat_error_frames, "error-frames")
         DAQCAP_STAT(stat_irqs, "irqs")
         DAQCAP_STAT(stat_lost_irqs, "lost-irqs")
+        DAQCAP_STAT(stat_lies, "lies")
 #undef DAQCAP_STAT
     }
     for (unsigned i = 0; i < s->num_inputs; i++) {

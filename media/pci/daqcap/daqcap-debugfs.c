@@ -126,6 +126,12 @@ static int daqcap_chan_stats_show(struct seq_file *s, void *unused)
 	seq_printf(s, "drop_irqs: %llu\n", st.drop_irqs);
 	seq_printf(s, "source_changes: %llu\n", st.source_changes);
 	seq_printf(s, "stop_resets: %llu\n", st.stop_resets);
+	seq_printf(s, "unfetched_completions: %llu\n", st.unfetched_completions);
+	seq_printf(s, "sequence_errors: %llu\n", st.sequence_errors);
+	seq_printf(s, "cpl_overruns: %llu\n", st.cpl_overruns);
+	seq_printf(s, "all_ones_reads: %llu\n", st.all_ones_reads);
+	seq_printf(s, "spurious_irqs: %llu\n", st.spurious_irqs);
+	seq_printf(s, "irq_storms: %llu\n", st.irq_storms);
 	seq_printf(s, "hw_frames: %u\n", daqcap_ch_read(chan, DAQCAP_CH_FRAMES));
 	seq_printf(s, "hw_drops: %u\n", daqcap_ch_read(chan, DAQCAP_CH_DROPS));
 	seq_printf(s, "hw_error_frames: %u\n",

@@ -17,6 +17,7 @@
  */
 
 #include <linux/dma-mapping.h>
+#include <linux/interrupt.h>
 #include <linux/iopoll.h>
 #include <linux/ktime.h>
 #include <linux/log2.h>
@@ -28,6 +29,12 @@
 #define DAQCAP_WATCHDOG_MS	250
 /* How long stop waits for the channel's DMA to go idle before a reset. */
 #define DAQCAP_IDLE_TIMEOUT_US	100000
+/*
+ * How late the driver may see a frame start, past the frames that came
+ * meanwhile, when it checks the next start's sequence: a lost interrupt
+ * delays it by a watchdog period, a busy or emulated machine by more.
+ */
+#define DAQCAP_SEQ_SLACK_NS	(10 * NSEC_PER_SEC)
 
 static_assert(sizeof(struct daqcap_desc) == DAQCAP_DESC_SIZE);
 static_assert(offsetof(struct daqcap_desc, addr) == DAQCAP_DESC_ADDR);
@@ -45,6 +52,12 @@ static_assert(offsetof(struct daqcap_cpl, lines) == DAQCAP_CPL_LINES);
 static_assert(offsetof(struct daqcap_cpl, status) == DAQCAP_CPL_STATUS);
 /* Every buffer the queue may hold fits in the ring at once. */
 static_assert(DAQCAP_MAX_BUFFERS < DAQCAP_DESC_RING_SIZE);
+
+static u32 daqcap_chan_ctrl(struct daqcap_chan *chan, bool enable)
+{
+	return (enable ? DAQCAP_CH_CTRL_ENABLE : 0) |
+	       FIELD_PREP(DAQCAP_CH_CTRL_INPUT_MASK, chan->input);
+}
 
 /**
  * daqcap_buf_table_build() - describe a buffer's memory to the card
@@ -192,6 +205,31 @@ static struct daqcap_buffer *daqcap_chan_linked(struct daqcap_chan *chan,
 }
 
 /*
+ * Whether @sequence can number the next frame the card started. The card
+ * numbers frames from 0 at enable, one more for every frame it starts or
+ * drops: sequences only grow, and no faster than the input sends frames
+ * since the last start the driver saw (or the enable), with
+ * DAQCAP_SEQ_SLACK_NS for how late it may have seen that one.
+ */
+static bool daqcap_chan_sequence_ok(struct daqcap_chan *chan, u32 sequence)
+{
+	u64 ahead, most;
+
+	if (chan->seq_started) {
+		if ((s32)(sequence - chan->started_sequence) <= 0)
+			return false;
+		ahead = sequence - chan->started_sequence;
+	} else {
+		ahead = (u64)sequence + 1;
+	}
+	if (!chan->frame_period_ns)
+		return true;
+	most = div64_u64(ktime_get_ns() - chan->started_ns + DAQCAP_SEQ_SLACK_NS,
+			 chan->frame_period_ns) + 1;
+	return ahead <= most;
+}
+
+/*
  * The card takes buffers in the order they were linked and ends each frame
  * before it starts the next (datasheet, "Frame completion"): when it starts
  * @buf, every buffer linked before it is finished. One still in flight lost
@@ -207,46 +245,60 @@ static struct daqcap_buffer *daqcap_chan_linked(struct daqcap_chan *chan,
  * At most 32 buffers are in flight, so they all lie within the last
  * DAQCAP_DESC_RING_SIZE links.
  *
- * Return: false, retiring nothing, if the card has not taken @buf from the
- * ring (DESC_HEAD is not past it): a record naming it is a lie, and
- * believing it would retire buffers the card is still to fill.
+ * Every buffer's first record is checked against DESC_HEAD, not only one
+ * that would retire others: a record for a buffer the card has not taken
+ * is a lie whatever else is in flight, and believing it would return the
+ * buffer to the application (which may queue it again, a second ring
+ * entry for one buffer whose first the card has not read, until the ring
+ * overruns) while the card is still to write it.
+ *
+ * Return: NULL, or why the record is a lie (nothing retired then).
  */
-static bool daqcap_chan_start_frame(struct daqcap_chan *chan,
-				    struct daqcap_buffer *buf,
-				    u32 sequence, u64 sof)
+static const char *daqcap_chan_start_frame(struct daqcap_chan *chan,
+					   struct daqcap_buffer *buf,
+					   u32 sequence, u64 sof)
 {
-	u32 from = chan->started_seq, seq, unseen = 0;
+	u32 from = chan->started_seq, seq, unseen = 0, head;
 	struct daqcap_buffer *b;
-	bool stale = false;
+
+	if (!daqcap_chan_sequence_ok(chan, sequence)) {
+		chan->stats.sequence_errors++;
+		return "impossible frame sequence";
+	}
+	head = daqcap_ch_read(chan, DAQCAP_CH_DESC_HEAD);
+	if (head == U32_MAX &&
+	    daqcap_ch_read(chan, DAQCAP_CH_STATUS) == U32_MAX) {
+		daqcap_card_dead(chan, "DESC_HEAD");
+		return "card not responding";
+	}
+	if ((s32)(head - buf->link_seq) <= 0) {
+		chan->stats.unfetched_completions++;
+		return "buffer not taken by the card";
+	}
 
 	if (buf->link_seq - from > DAQCAP_DESC_RING_SIZE)
 		from = buf->link_seq - DAQCAP_DESC_RING_SIZE;
 	for (seq = from; seq != buf->link_seq; seq++) {
 		b = daqcap_chan_linked(chan, seq);
-		if (b) {
-			stale = true;
+		if (b)
 			unseen += !b->nchunks_done;
-		}
 	}
-	if (stale) {
-		u32 head = daqcap_ch_read(chan, DAQCAP_CH_DESC_HEAD);
-
-		if ((s32)(head - buf->link_seq) <= 0)
-			return false;
-		for (seq = from; seq != buf->link_seq; seq++) {
-			b = daqcap_chan_linked(chan, seq);
-			if (!b)
-				continue;
-			if (!b->nchunks_done)
-				b->sequence = sequence - unseen--;
-			if (!b->ts_end)
-				b->ts_end = sof;
-			daqcap_buf_done(chan, b);
-		}
+	for (seq = from; seq != buf->link_seq; seq++) {
+		b = daqcap_chan_linked(chan, seq);
+		if (!b)
+			continue;
+		if (!b->nchunks_done)
+			b->sequence = sequence - unseen--;
+		if (!b->ts_end)
+			b->ts_end = sof;
+		daqcap_buf_done(chan, b);
 	}
 	chan->started_seq = buf->link_seq;
+	chan->started_sequence = sequence;
+	chan->seq_started = true;
+	chan->started_ns = ktime_get_ns();
 	buf->sequence = sequence;
-	return true;
+	return NULL;
 }
 
 /*
@@ -262,6 +314,7 @@ static void daqcap_chan_account(struct daqcap_chan *chan,
 	unsigned int first = le16_to_cpu(rec->first_line);
 	unsigned int lines = le16_to_cpu(rec->lines);
 	u32 sequence = le32_to_cpu(rec->sequence);
+	const char *why = "out of range";
 	unsigned int want_lines;
 	struct daqcap_buffer *buf;
 
@@ -276,10 +329,13 @@ static void daqcap_chan_account(struct daqcap_chan *chan,
 
 	buf = chan->inflight[cookie];
 	if (!buf->nchunks_done) {
-		if (!daqcap_chan_start_frame(chan, buf, sequence,
-					     le64_to_cpu(rec->ts_sof)))
+		why = daqcap_chan_start_frame(chan, buf, sequence,
+					      le64_to_cpu(rec->ts_sof));
+		if (why)
 			goto bad;
 	} else if (sequence != buf->sequence) {
+		chan->stats.sequence_errors++;
+		why = "sequence differs from the frame's";
 		goto bad;
 	}
 	if (test_and_set_bit(chunk, buf->chunks_done)) {
@@ -298,8 +354,9 @@ static void daqcap_chan_account(struct daqcap_chan *chan,
 bad:
 	chan->stats.bad_completions++;
 	dev_warn_ratelimited(&chan->dev->pdev->dev,
-			     "ch%u: bad completion: cookie %u chunk %u lines %u+%u status 0x%08x\n",
-			     chan->index, cookie, chunk, first, lines, status);
+			     "ch%u: bad completion (%s): cookie %u sequence %u chunk %u lines %u+%u status 0x%08x\n",
+			     chan->index, why, cookie, sequence, chunk, first,
+			     lines, status);
 }
 
 /**
@@ -317,9 +374,10 @@ unsigned int daqcap_chan_drain(struct daqcap_chan *chan)
 {
 	u32 mask = (1u << chan->cpl_log2) - 1;
 	unsigned int n;
+	u32 tail;
 
 	lockdep_assert_held(&chan->lock);
-	if (!chan->running)
+	if (!chan->running || chan->failed)
 		return 0;
 
 	for (n = 0; n <= mask; n++) {
@@ -336,10 +394,90 @@ unsigned int daqcap_chan_drain(struct daqcap_chan *chan)
 		memcpy(&rec, slot, sizeof(rec));
 		chan->cpl_head++;
 		daqcap_chan_account(chan, &rec);
+		if (chan->failed)
+			return n;
 	}
 	if (n)
 		daqcap_ch_write(chan, DAQCAP_CH_CPL_HEAD, chan->cpl_head);
+
+	/*
+	 * The phase bits cannot tell a record written a whole ring ahead,
+	 * over one not read yet, from one not written: the ring would look
+	 * empty for good while the card, seeing it over-full, drops every
+	 * frame. The card's producer index tells: an honest card never has
+	 * more records outstanding than the ring holds.
+	 */
+	tail = daqcap_ch_read(chan, DAQCAP_CH_CPL_TAIL);
+	if (tail == U32_MAX &&
+	    daqcap_ch_read(chan, DAQCAP_CH_STATUS) == U32_MAX) {
+		daqcap_card_dead(chan, "CPL_TAIL");
+	} else if (tail - chan->cpl_head > mask + 1) {
+		chan->stats.cpl_overruns++;
+		dev_warn_ratelimited(&chan->dev->pdev->dev,
+				     "ch%u: completion ring overrun: the card wrote %u records, the ring holds %u: channel stopped\n",
+				     chan->index, tail - chan->cpl_head, mask + 1);
+		daqcap_chan_fail(chan);
+	}
 	return n;
+}
+
+/**
+ * daqcap_chan_fail() - stop a channel whose card broke its contract
+ * @chan: the channel, with @chan->lock held
+ *
+ * The card overran the completion ring, storms with interrupts or stopped
+ * answering: nothing it writes or says about the channel can be trusted
+ * any more. From the interrupt handler or the watchdog, the channel's
+ * interrupts are masked and its DMA disabled at once, its rings are no
+ * longer read, and the queue is flagged in error, so that the application
+ * learns of it (DQBUF fails with -EIO) instead of waiting. STREAMOFF then
+ * stops the channel as usual (resetting it if it does not stop) and
+ * returns the buffers; STREAMON starts it afresh.
+ */
+void daqcap_chan_fail(struct daqcap_chan *chan)
+{
+	lockdep_assert_held(&chan->lock);
+	if (!chan->running || chan->failed)
+		return;
+	chan->failed = true;
+	daqcap_ch_write(chan, DAQCAP_CH_IRQ_MASK, 0);
+	daqcap_ch_write(chan, DAQCAP_CH_CTRL, daqcap_chan_ctrl(chan, false));
+	vb2_queue_error(&chan->queue);
+}
+
+/**
+ * daqcap_card_dead() - a channel register read all ones
+ * @chan: the channel, with @chan->lock held
+ * @reg: the register, for the log
+ *
+ * No register of the card reads all ones, so the card stopped answering:
+ * its link is down, or it is gone (or only this channel's block fails, if
+ * the global ID still reads right). Nothing it reports can be believed and
+ * no register write can be relied on to stop it: the channel is failed,
+ * and a card that does not answer at all loses bus mastering, which stops
+ * its DMA whatever state it is in, and is given up by
+ * &daqcap_dev.lose_work (which may sleep): every stream ends in error.
+ */
+void daqcap_card_dead(struct daqcap_chan *chan, const char *reg)
+{
+	struct daqcap_dev *dev = chan->dev;
+	bool card = daqcap_read(dev, DAQCAP_REG_ID) == U32_MAX;
+
+	lockdep_assert_held(&chan->lock);
+	chan->stats.all_ones_reads++;
+	if (!chan->running || chan->failed)
+		return;
+	dev_err_ratelimited(&dev->pdev->dev,
+			    "ch%u: %s reads all ones: card not responding, %s\n",
+			    chan->index, reg,
+			    card ? "giving it up" : "channel stopped");
+	daqcap_chan_fail(chan);
+	if (!card || cmpxchg(&dev->lose_why, NULL,
+			     "registers that read all ones"))
+		return;
+	pci_clear_master(dev->pdev);
+	WRITE_ONCE(dev->state, DAQCAP_CARD_GONE);
+	mod_delayed_work(system_wq, &dev->lose_work, 0);
 }
 
 /**
@@ -360,6 +498,12 @@ void daqcap_chan_watchdog(struct timer_list *t)
 
 	spin_lock_irqsave(&chan->lock, flags);
 	if (chan->running) {
+		/*
+		 * A card that stopped answering sends no interrupt to tell:
+		 * one register read per period finds it.
+		 */
+		if (daqcap_ch_read(chan, DAQCAP_CH_STATUS) == U32_MAX)
+			daqcap_card_dead(chan, "CH_STATUS");
 		if (chan->stats.irqs == chan->watchdog_irqs)
 			chan->stats.watchdog_completions +=
 				daqcap_chan_drain(chan);
@@ -440,12 +584,6 @@ static s64 daqcap_chan_clock_offset(struct daqcap_chan *chan)
 	return best;
 }
 
-static u32 daqcap_chan_ctrl(struct daqcap_chan *chan, bool enable)
-{
-	return (enable ? DAQCAP_CH_CTRL_ENABLE : 0) |
-	       FIELD_PREP(DAQCAP_CH_CTRL_INPUT_MASK, chan->input);
-}
-
 /**
  * daqcap_chan_hw_start() - program and enable the channel
  * @chan: the channel, its format and controls set, with @chan->mutex held
@@ -471,6 +609,7 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart)
 	u32 chunks = DIV_ROUND_UP(height, chunk_lines);
 	struct daqcap_buffer *buf, *tmp;
 	unsigned long flags;
+	bool irq_off;
 	u32 status;
 
 	/* Room for four frames of chunks, so the card need not drop. */
@@ -490,6 +629,14 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart)
 		chan->cpl_ring = NULL;
 		return -ENOMEM;
 	}
+
+	/* A vector a storm disabled (daqcap_chan_storm()) serves again. */
+	spin_lock_irqsave(&chan->lock, flags);
+	irq_off = chan->irq_off;
+	chan->irq_off = false;
+	spin_unlock_irqrestore(&chan->lock, flags);
+	if (irq_off)
+		enable_irq(chan->irq);
 
 	/* A reset of the whole card must not come between (see @start_lock). */
 	mutex_lock(&chan->dev->start_lock);
@@ -514,6 +661,12 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart)
 	spin_lock_irqsave(&chan->lock, flags);
 	chan->desc_tail = 0;
 	chan->started_seq = 0;
+	chan->seq_started = false;
+	chan->started_ns = ktime_get_ns();
+	chan->failed = false;
+	chan->storm_start = jiffies;
+	chan->storm_idle = 0;
+	chan->storm_busy = 0;
 	chan->cpl_head = 0;
 	chan->frame_width = chan->format.width;
 	chan->frame_height = height;

@@ -11,6 +11,12 @@
  * The card's message interrupts are edges. Each handler acknowledges its
  * status before draining, so a completion posted while it drains raises a
  * new interrupt rather than being left behind.
+ *
+ * Each interrupt does a bounded amount of work (one status read, one
+ * acknowledge, at most one ring's worth of records) and never loops on the
+ * status, so a status that does not clear cannot hold a CPU inside one
+ * handler; the rate of interrupts that find nothing to do bounds a storm
+ * of them (daqcap_chan_storm()).
  */
 
 #include <linux/interrupt.h>
@@ -25,6 +31,13 @@
 #define DAQCAP_CH_IRQ_HALTING	(DAQCAP_CH_IRQ_DMA_ERROR | \
 				 DAQCAP_CH_IRQ_DESC_ERROR)
 
+/*
+ * A storm: in one DAQCAP_STORM_WINDOW, more than DAQCAP_STORM_IDLE channel
+ * interrupts that found nothing to do beyond those that found completions.
+ */
+#define DAQCAP_STORM_WINDOW	HZ
+#define DAQCAP_STORM_IDLE	1000
+
 /* Names of the CH_IRQ_STATUS bits, by bit number. */
 static const char * const daqcap_chan_irq_names[] = {
 	"data", "FIFO overflow: lines lost",
@@ -32,24 +45,82 @@ static const char * const daqcap_chan_irq_names[] = {
 	"malformed descriptor: channel halted", "frame dropped",
 };
 
+/*
+ * Count a channel interrupt in the current rate window: @idle if it
+ * consumed no completion. An honest card gives at most one idle interrupt
+ * per busy one (its completion consumed by the handler before, which the
+ * message came after) plus one per dropped frame or error, a few hundred a
+ * second at most; DAQCAP_STORM_IDLE more than that is a storm, a status
+ * that does not clear or a vector that fires for nothing. A streaming
+ * channel is then stopped (daqcap_chan_fail(), which masks its interrupts
+ * on the card); a card that goes on regardless loses the channel's MSI-X
+ * vector, its alone, until the next STREAMON. A shared vector is left to
+ * the interrupt core: the idle interrupts' IRQ_NONE feeds its detector.
+ */
+static void daqcap_chan_storm(struct daqcap_chan *chan, bool idle, u32 status)
+{
+	struct device *dev = &chan->dev->pdev->dev;
+	unsigned int ms;
+
+	lockdep_assert_held(&chan->lock);
+	if (time_after(jiffies, chan->storm_start + DAQCAP_STORM_WINDOW)) {
+		chan->storm_start = jiffies;
+		chan->storm_idle = 0;
+		chan->storm_busy = 0;
+	}
+	if (!idle) {
+		chan->storm_busy++;
+		return;
+	}
+	if (++chan->storm_idle <= chan->storm_busy + DAQCAP_STORM_IDLE)
+		return;
+	ms = jiffies_to_msecs(jiffies - chan->storm_start);
+	chan->storm_start = jiffies;
+	chan->storm_idle = 0;
+	chan->storm_busy = 0;
+	if (chan->running && !chan->failed) {
+		chan->stats.irq_storms++;
+		dev_warn_ratelimited(dev, "ch%u: interrupt storm: over %u interrupts in %u ms with nothing to do (status 0x%08x): channel stopped\n",
+				     chan->index, DAQCAP_STORM_IDLE, ms, status);
+		daqcap_chan_fail(chan);
+	} else if (chan->dev->msix && !chan->irq_off) {
+		chan->irq_off = true;
+		disable_irq_nosync(chan->irq);
+		dev_warn(dev, "ch%u: interrupt storm with the channel's interrupts masked: vector disabled\n",
+			 chan->index);
+	}
+}
+
 static irqreturn_t daqcap_chan_service(struct daqcap_chan *chan)
 {
 	struct device *dev = &chan->dev->pdev->dev;
 	unsigned long status;
-	unsigned int bit;
+	unsigned int bit, n;
 
 	status = daqcap_ch_read(chan, DAQCAP_CH_IRQ_STATUS);
-	if (!status)
+	if (!status) {
+		spin_lock(&chan->lock);
+		chan->stats.spurious_irqs++;
+		daqcap_chan_storm(chan, true, 0);
+		spin_unlock(&chan->lock);
 		return IRQ_NONE;
+	}
 	if (status == U32_MAX) {
-		dev_err_ratelimited(dev, "ch%u: card not responding\n", chan->index);
+		spin_lock(&chan->lock);
+		if (chan->running)
+			daqcap_card_dead(chan, "IRQ_STATUS");
+		else
+			dev_err_ratelimited(dev, "ch%u: card not responding\n",
+					    chan->index);
+		spin_unlock(&chan->lock);
 		return IRQ_NONE;
 	}
 	daqcap_ch_write(chan, DAQCAP_CH_IRQ_STATUS, status);
 
 	spin_lock(&chan->lock);
 	chan->stats.irqs++;
-	daqcap_chan_drain(chan);
+	n = daqcap_chan_drain(chan);
+	daqcap_chan_storm(chan, !n, status);
 	if (status & DAQCAP_CH_IRQ_FIFO_OVERFLOW)
 		chan->stats.fifo_overflows++;
 	if (status & DAQCAP_CH_IRQ_DROP)

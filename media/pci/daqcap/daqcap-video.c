@@ -932,4 +932,9 @@ void daqcap_chan_log_status(struct daqcap_chan *chan)
 		  name, s.fifo_overflows, s.dma_errors, s.desc_errors,
 		  s.bad_completions, s.dup_completions, s.incomplete_frames,
 		  s.stop_resets);
+	v4l2_info(&chan->dev->v4l2_dev,
+		  "%s: card faults: buffers not taken %llu, sequences %llu, ring overruns %llu, all-ones reads %llu, spurious irqs %llu, irq storms %llu\n",
+		  name, s.unfetched_completions, s.sequence_errors,
+		  s.cpl_overruns, s.all_ones_reads, s.spurious_irqs,
+		  s.irq_storms);
 }

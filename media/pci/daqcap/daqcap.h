@@ -140,6 +140,17 @@ struct daqcap_buffer {
  * @drop_irqs: frame-dropped interrupts
  * @source_changes: source change events sent
  * @stop_resets: channel resets because DMA did not go idle on stop
+ * @unfetched_completions: completion records rejected because they name a
+ *	buffer the card has not taken from the descriptor ring (also counted
+ *	in @bad_completions)
+ * @sequence_errors: completion records rejected for a frame sequence that
+ *	cannot be (also counted in @bad_completions)
+ * @cpl_overruns: completion ring overruns, the card writing more records
+ *	than the ring holds (the channel stopped)
+ * @all_ones_reads: channel register reads that returned all ones while
+ *	streaming: the card stopped answering (the card is given up)
+ * @spurious_irqs: channel interrupts with nothing pending
+ * @irq_storms: interrupt storms (the channel stopped)
  */
 struct daqcap_chan_stats {
 	u64 frames;
@@ -156,6 +167,12 @@ struct daqcap_chan_stats {
 	u64 drop_irqs;
 	u64 source_changes;
 	u64 stop_resets;
+	u64 unfetched_completions;
+	u64 sequence_errors;
+	u64 cpl_overruns;
+	u64 all_ones_reads;
+	u64 spurious_irqs;
+	u64 irq_storms;
 };
 
 struct daqcap_dev;
@@ -191,6 +208,8 @@ struct daqcap_dev;
  * @lock: protects the streaming state from @running to @stats, against the
  *	IRQ handler and the watchdog (@links_updating excepted)
  * @running: the card's channel is enabled and owns the buffers in @inflight
+ * @failed: the card broke the channel's contract (see daqcap_chan_fail()):
+ *	its DMA is stopped and its rings are no longer read, until STREAMOFF
  * @pending: buffers queued before streaming started
  * @inflight: buffers given to the card, indexed by cookie
  * @desc_ring: the descriptor ring (coherent), while streaming
@@ -200,6 +219,9 @@ struct daqcap_dev;
  *	ring itself is memory the card can write)
  * @started_seq: link_seq of the buffer whose frame the card started last;
  *	buffers linked before it are finished
+ * @started_sequence: that frame's hardware sequence, valid if @seq_started
+ * @seq_started: a frame was started since the channel was enabled
+ * @started_ns: CLOCK_MONOTONIC when it was, or when the channel was enabled
  * @cpl_ring: the completion ring (coherent), while streaming
  * @cpl_ring_dma: its bus address
  * @cpl_log2: log2 of @cpl_ring entries
@@ -217,6 +239,11 @@ struct daqcap_dev;
  * @frame_period_ns: the frame period of the timings the card was started with
  * @watchdog: drains completions whose interrupt never came
  * @watchdog_irqs: @stats.irqs when the watchdog last looked
+ * @storm_start: jiffies when the current interrupt rate window began
+ * @storm_idle: interrupts in that window that found nothing to do
+ * @storm_busy: interrupts in that window that consumed completions
+ * @irq_off: the channel's MSI-X vector was disabled for a storm that
+ *	masking did not end; enabled again by the next start
  * @links_updating: daqcap_media_links_update() is changing the media links;
  *	under the media device's graph_mutex
  * @stats: counters
@@ -248,6 +275,7 @@ struct daqcap_chan {
 
 	spinlock_t lock; /* the streaming state below, against the IRQ */
 	bool running;
+	bool failed;
 	struct list_head pending;
 	struct daqcap_buffer *inflight[DAQCAP_MAX_BUFFERS];
 	struct daqcap_desc *desc_ring;
@@ -255,6 +283,9 @@ struct daqcap_chan {
 	u32 desc_tail;
 	u8 link_cookie[DAQCAP_DESC_RING_SIZE];
 	u32 started_seq;
+	u32 started_sequence;
+	bool seq_started;
+	u64 started_ns;
 	struct daqcap_cpl *cpl_ring;
 	dma_addr_t cpl_ring_dma;
 	unsigned int cpl_log2;
@@ -271,6 +302,10 @@ struct daqcap_chan {
 	u64 frame_period_ns;
 	struct timer_list watchdog;
 	u64 watchdog_irqs;
+	unsigned long storm_start;
+	u32 storm_idle;
+	u32 storm_busy;
+	bool irq_off;
 	bool links_updating;
 	struct daqcap_chan_stats stats;
 };
@@ -476,6 +511,8 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart);
 void daqcap_chan_hw_stop(struct daqcap_chan *chan);
 void daqcap_chan_unlink_all(struct daqcap_chan *chan);
 unsigned int daqcap_chan_drain(struct daqcap_chan *chan);
+void daqcap_chan_fail(struct daqcap_chan *chan);
+void daqcap_card_dead(struct daqcap_chan *chan, const char *reg);
 void daqcap_chan_watchdog(struct timer_list *t);
 
 /* daqcap-irq.c */
