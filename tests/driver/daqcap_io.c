@@ -1,0 +1,858 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * daqcap_io: the daqcap driver's tests of capturing frames (kselftest).
+ *
+ * The pattern checker itself, the node (capabilities, formats, inputs,
+ * controls), formats, sizes, strides and chunks, the I/O methods (MMAP,
+ * USERPTR, DMABUF, read()), sequence numbers and timestamps, and every
+ * channel of two cards at once.
+ *
+ * One of the programs of the driver's test suite, which share
+ * daqcap_common.h (where the suite is described) and daqcap_common.c.
+ */
+#include "daqcap_common.h"
+
+/* The data is FIXTURE_DATA(daqcap), in daqcap_common.h. */
+FIXTURE(daqcap);
+
+FIXTURE_SETUP(daqcap)
+{
+	daqcap_fixture_setup(_metadata, self);
+}
+
+FIXTURE_TEARDOWN(daqcap)
+{
+	daqcap_fixture_teardown(_metadata, self);
+}
+
+/* ---- tests: the checker itself --------------------------------------------------- */
+
+/* The verification would be worthless if it passed anything. */
+TEST(pattern_checker_catches_errors)
+{
+	struct daqcap_pattern_frame f = {
+		.input = 3, .pattern = DAQCAP_PATTERN_VERIFY,
+		.format = DAQCAP_FMT_RGB24, .width = 640, .height = 480, .sequence = 42,
+	};
+	uint8_t line[640 * 4];
+
+	daqcap_pattern_render_line(&f, 100, line);
+	EXPECT_EQ(-1, daqcap_pattern_check_line(&f, 100, line));
+	EXPECT_EQ(0, daqcap_pattern_check_line(&f, 101, line));	/* another line */
+	f.sequence = 43;
+	EXPECT_EQ(0, daqcap_pattern_check_line(&f, 100, line));	/* another frame */
+	f.sequence = 42;
+	f.input = 2;
+	EXPECT_EQ(0, daqcap_pattern_check_line(&f, 100, line));	/* another input */
+	f.input = 3;
+	line[777] ^= 0x10;
+	EXPECT_EQ(777, daqcap_pattern_check_line(&f, 100, line));
+	line[777] ^= 0x10;
+	line[640 * 3 - 1] ^= 1;
+	EXPECT_EQ(640 * 3 - 1, daqcap_pattern_check_line(&f, 100, line));
+
+	f.pattern = DAQCAP_PATTERN_BARS;
+	f.format = DAQCAP_FMT_YUYV;
+	daqcap_pattern_render_line(&f, 20, line);	/* the frame number's text */
+	EXPECT_EQ(-1, daqcap_pattern_check_line(&f, 20, line));
+	f.sequence = 41;
+	EXPECT_LE(0, daqcap_pattern_check_line(&f, 20, line));
+	EXPECT_EQ(daqcap_pattern_verify_seed(0, 0, 0), 0u);
+	EXPECT_EQ(0x8d511bf8u, daqcap_pattern_verify_seed(3, 12345, 1079));
+}
+
+/* ---- tests: the node ------------------------------------------------------------ */
+
+TEST_F(daqcap, querycap_formats_inputs_controls)
+{
+	for (int i = 0; i < self->nnodes; i++) {
+		const struct dnode *n = &self->nodes[i];
+		int fd = chan_fd(_metadata, self, n->card, n->chan);
+		struct v4l2_capability cap = { 0 };
+		struct v4l2_queryctrl qc;
+		struct v4l2_pix_format pix;
+		struct v4l2_dv_timings g, q;
+		struct v4l2_streamparm sp;
+		uint64_t tpf_ps;
+		unsigned int ninputs, seen = 0;
+		char bus[40];
+
+		ASSERT_EQ(0, xioctl(fd, VIDIOC_QUERYCAP, &cap));
+		snprintf(bus, sizeof(bus), "PCI:%s", n->pci);
+		EXPECT_STREQ(bus, (char *)cap.bus_info);
+		ASSERT_TRUE(cap.capabilities & V4L2_CAP_DEVICE_CAPS);
+		EXPECT_EQ(V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_STREAMING | V4L2_CAP_READWRITE,
+			  cap.device_caps & (V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_STREAMING |
+					     V4L2_CAP_READWRITE | V4L2_CAP_VIDEO_OUTPUT));
+
+		/* Exactly the seven formats of the card. */
+		for (unsigned int k = 0;; k++) {
+			struct v4l2_fmtdesc fd_ = { .index = k,
+						    .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
+			const struct fmtinfo *fi;
+
+			if (xioctl(fd, VIDIOC_ENUM_FMT, &fd_)) {
+				EXPECT_EQ(NFORMATS, (int)k);
+				break;
+			}
+			fi = fmt_by_fourcc(fd_.pixelformat);
+			ASSERT_NE(NULL, fi) TH_LOG("unexpected format %.4s", (char *)&fd_.pixelformat);
+			EXPECT_EQ(0u, seen & (1u << fi->code));
+			seen |= 1u << fi->code;
+		}
+		EXPECT_EQ((1u << NFORMATS) - 1, seen);
+
+		ninputs = count_inputs(fd);
+		EXPECT_EQ(4u, ninputs);
+		for (unsigned int k = 0; k < ninputs; k++) {
+			struct v4l2_input in = { .index = k };
+
+			ASSERT_EQ(0, xioctl(fd, VIDIOC_ENUMINPUT, &in));
+			EXPECT_TRUE(in.capabilities & V4L2_IN_CAP_DV_TIMINGS);
+			EXPECT_EQ(0u, in.status) TH_LOG("input %u status 0x%x", k, in.status);
+		}
+		EXPECT_EQ(n->chan % ninputs, get_input(fd));
+
+		/* The format follows the channel's timings, which follow the input. */
+		ASSERT_EQ(0, xioctl(fd, VIDIOC_G_DV_TIMINGS, &g));
+		ASSERT_EQ(0, query_timings(fd, &q));
+		EXPECT_EQ(q.bt.width, g.bt.width);
+		EXPECT_EQ(q.bt.height, g.bt.height);
+		ASSERT_EQ(0, get_fmt(fd, &pix));
+		EXPECT_EQ(g.bt.width, pix.width);
+		EXPECT_EQ(g.bt.height, pix.height);
+		EXPECT_EQ(V4L2_FIELD_NONE, pix.field);
+		EXPECT_LE(pix.width * fmt_by_fourcc(pix.pixelformat)->bpp, pix.bytesperline);
+		EXPECT_EQ(pix.bytesperline * pix.height, pix.sizeimage);
+
+		memset(&qc, 0, sizeof(qc));
+		qc.id = V4L2_CID_TEST_PATTERN;
+		ASSERT_EQ(0, xioctl(fd, VIDIOC_QUERYCTRL, &qc));
+		EXPECT_EQ(V4L2_CTRL_TYPE_MENU, qc.type);
+		EXPECT_EQ(0, qc.minimum);
+		EXPECT_EQ(1, qc.maximum);
+		qc.id = V4L2_CID_DAQCAP_CHUNK_LINES;
+		ASSERT_EQ(0, xioctl(fd, VIDIOC_QUERYCTRL, &qc));
+		EXPECT_EQ(1, qc.minimum);
+		EXPECT_EQ(64, qc.maximum);
+		EXPECT_EQ(16, qc.default_value);
+		qc.id = V4L2_CID_DAQCAP_IRQ_COALESCE;
+		ASSERT_EQ(0, xioctl(fd, VIDIOC_QUERYCTRL, &qc));
+		EXPECT_EQ(2, qc.maximum);
+		EXPECT_EQ(DAQCAP_IRQ_COALESCE_FRAME, qc.default_value);
+		qc.id = V4L2_CID_DAQCAP_IRQ_CHUNKS;
+		ASSERT_EQ(0, xioctl(fd, VIDIOC_QUERYCTRL, &qc));
+		EXPECT_EQ(255, qc.maximum);
+		qc.id = V4L2_CID_DAQCAP_IRQ_DELAY_US;
+		ASSERT_EQ(0, xioctl(fd, VIDIOC_QUERYCTRL, &qc));
+		EXPECT_EQ(65535, qc.maximum);
+
+		/* The frame rate is the source's; S_PARM changes nothing. */
+		memset(&sp, 0, sizeof(sp));
+		sp.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+		ASSERT_EQ(0, xioctl(fd, VIDIOC_G_PARM, &sp));
+		EXPECT_TRUE(sp.parm.capture.capability & V4L2_CAP_TIMEPERFRAME);
+		ASSERT_NE(0u, sp.parm.capture.timeperframe.denominator);
+		tpf_ps = sp.parm.capture.timeperframe.numerator * 1000000000000ull /
+			 sp.parm.capture.timeperframe.denominator;
+		EXPECT_GE(1000000ll, llabs((long long)tpf_ps - (long long)frame_period_ps(&g.bt)))
+			TH_LOG("timeperframe %u/%u", sp.parm.capture.timeperframe.numerator,
+			       sp.parm.capture.timeperframe.denominator);
+		sp.parm.capture.timeperframe.numerator = 1;
+		sp.parm.capture.timeperframe.denominator = 5;
+		EXPECT_EQ(0, xioctl(fd, VIDIOC_S_PARM, &sp));
+		EXPECT_NE(5u, sp.parm.capture.timeperframe.denominator);
+		EXPECT_EQ(0, xioctl(fd, VIDIOC_LOG_STATUS, NULL));
+	}
+}
+
+/* ---- tests: formats, sizes, strides, chunks ----------------------------------------- */
+
+/* Every format, MMAP, on a 640x480 source: every byte of every frame. */
+TEST_F_TIMEOUT(daqcap, mmap_every_format_640x480, 180)
+{
+	int ch = chan_with_input_size(_metadata, self, 640, 480);
+	int fd;
+
+	ASSERT_LE(0, ch) TH_LOG("no input at 640x480");
+	fd = chan_fd(_metadata, self, 0, ch);
+	for (int i = 0; i < NFORMATS; i++)
+		capture(_metadata, fd, node_of(self, 0, ch), formats[i].fourcc, 0,
+			DAQCAP_PATTERN_VERIFY, V4L2_MEMORY_MMAP, 8, -1);
+}
+
+/* Every format at the sizes of smaller CEA timings selected on a 1080p input. */
+TEST_F_TIMEOUT(daqcap, every_format_every_size, 300)
+{
+	static const struct { uint32_t w, h; } sizes[] = {
+		{ 640, 480 }, { 720, 480 }, { 720, 576 }, { 1280, 720 }, { 1920, 1080 },
+	};
+	int ch = chan_with_input_size(_metadata, self, 1920, 1080);
+	int fd;
+
+	ASSERT_LE(0, ch) TH_LOG("no input at 1920x1080");
+	fd = chan_fd(_metadata, self, 0, ch);
+	for (unsigned int s = 0; s < ARRAY_SIZE(sizes); s++) {
+		set_size(_metadata, fd, sizes[s].w, sizes[s].h);
+		/* 1080 lines in chunks of 16: the last chunk is a short one. */
+		for (int i = 0; i < NFORMATS; i++)
+			capture(_metadata, fd, node_of(self, 0, ch), formats[i].fourcc, 0,
+				DAQCAP_PATTERN_VERIFY, V4L2_MEMORY_MMAP,
+				sizes[s].h > 720 ? 2 : 3, -1);
+	}
+	/* And a padded stride at full size: lines at 1920 * 4 + 64. */
+	capture(_metadata, fd, node_of(self, 0, ch), V4L2_PIX_FMT_XBGR32, 1920 * 4 + 64,
+		DAQCAP_PATTERN_VERIFY, V4L2_MEMORY_MMAP, 2, CANARY);
+}
+
+/* A stride larger than the line: the card writes the lines, never the padding. */
+TEST_F_TIMEOUT(daqcap, bytesperline_padding, 180)
+{
+	int ch = chan_with_input_size(_metadata, self, 640, 480);
+	struct v4l2_pix_format pix;
+	int fd;
+
+	ASSERT_LE(0, ch);
+	fd = chan_fd(_metadata, self, 0, ch);
+	for (int i = 0; i < NFORMATS; i++) {
+		uint32_t lb = 640 * formats[i].bpp;
+
+		/* An odd, unaligned stride, and one that skips a page. */
+		capture(_metadata, fd, node_of(self, 0, ch), formats[i].fourcc, lb + 37,
+			DAQCAP_PATTERN_VERIFY, V4L2_MEMORY_MMAP, 2, CANARY);
+		if (i == 0 || i == 4)
+			capture(_metadata, fd, node_of(self, 0, ch), formats[i].fourcc,
+				lb + 4096, DAQCAP_PATTERN_VERIFY, V4L2_MEMORY_MMAP, 2, CANARY);
+	}
+	/* A stride below one line is raised to the line, one above the card's maximum lowered. */
+	ASSERT_EQ(0, set_fmt(fd, V4L2_PIX_FMT_RGB24, 100, &pix));
+	EXPECT_EQ(640u * 3, pix.bytesperline);
+	ASSERT_EQ(0, set_fmt(fd, V4L2_PIX_FMT_RGB24, 0x7fffffff, &pix));
+	EXPECT_EQ((uint32_t)DAQCAP_MAX_STRIDE, pix.bytesperline);
+	EXPECT_EQ(pix.bytesperline * pix.height, pix.sizeimage);
+	ASSERT_EQ(0, set_fmt(fd, V4L2_PIX_FMT_RGB24, 0, &pix));
+	EXPECT_EQ(640u * 3, pix.bytesperline);
+}
+
+/* Lines per chunk that do not divide the height, and the extremes. */
+TEST_F_TIMEOUT(daqcap, chunk_lines, 240)
+{
+	int ch1080 = chan_with_input_size(_metadata, self, 1920, 1080);
+	int ch480 = chan_with_input_size(_metadata, self, 640, 480);
+	static const int lines480[] = { 7, 1, 64, 13 };
+	struct cap c;
+	int32_t v;
+	int fd;
+
+	ASSERT_LE(0, ch1080);
+	ASSERT_LE(0, ch480);
+
+	/* 1080 = 154 x 7 + 2 */
+	fd = chan_fd(_metadata, self, 0, ch1080);
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_CHUNK_LINES, 7));
+	capture(_metadata, fd, node_of(self, 0, ch1080), V4L2_PIX_FMT_YUYV, 0,
+		DAQCAP_PATTERN_VERIFY, V4L2_MEMORY_MMAP, 2, -1);
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_CHUNK_LINES, 16));
+
+	fd = chan_fd(_metadata, self, 0, ch480);
+	for (unsigned int i = 0; i < ARRAY_SIZE(lines480); i++) {
+		ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_CHUNK_LINES, lines480[i]));
+		capture(_metadata, fd, node_of(self, 0, ch480),
+			formats[i % NFORMATS].fourcc, 0, DAQCAP_PATTERN_VERIFY,
+			V4L2_MEMORY_MMAP, 3, -1);
+	}
+
+	/* One line per chunk and an interrupt for every chunk: 480 a frame. */
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_CHUNK_LINES, 1));
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_IRQ_COALESCE, DAQCAP_IRQ_COALESCE_CHUNKS));
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_IRQ_CHUNKS, 1));
+	capture(_metadata, fd, node_of(self, 0, ch480), V4L2_PIX_FMT_XBGR32, 0,
+		DAQCAP_PATTERN_VERIFY, V4L2_MEMORY_MMAP, 4, -1);
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_IRQ_COALESCE, DAQCAP_IRQ_COALESCE_FRAME));
+
+	/* Fixed while streaming: EBUSY, and the value stays. */
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_CHUNK_LINES, 7));
+	cap_prepare(_metadata, &c, fd, node_of(self, 0, ch480), V4L2_PIX_FMT_GREY, 0,
+		    DAQCAP_PATTERN_VERIFY);
+	cap_alloc(_metadata, &c, V4L2_MEMORY_MMAP, NBUFS, 0, NULL);
+	cap_on(_metadata, &c);
+	cap_run(_metadata, &c, 1);
+	EXPECT_EQ(-EBUSY, set_ctrl(fd, V4L2_CID_DAQCAP_CHUNK_LINES, 32));
+	ASSERT_EQ(0, get_ctrl(fd, V4L2_CID_DAQCAP_CHUNK_LINES, &v));
+	EXPECT_EQ(7, v);
+	/* Interrupt coalescing may change at any time. */
+	EXPECT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_IRQ_COALESCE, DAQCAP_IRQ_COALESCE_CHUNKS));
+	EXPECT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_IRQ_CHUNKS, 5));
+	cap_run(_metadata, &c, 2);
+	EXPECT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_IRQ_COALESCE, DAQCAP_IRQ_COALESCE_DELAY));
+	EXPECT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_IRQ_DELAY_US, 3000));
+	cap_run(_metadata, &c, 2);
+	EXPECT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_IRQ_COALESCE, DAQCAP_IRQ_COALESCE_FRAME));
+	EXPECT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_IRQ_DELAY_US, 0));
+	cap_run(_metadata, &c, 1);
+	cap_off(_metadata, &c);
+	cap_free(&c);
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_CHUNK_LINES, 16));
+}
+
+/*
+ * What VIDIOC_TRY_EXT_CTRLS tried is not the control's value: the channel
+ * starts with the current lines per chunk and coalescing rule, and
+ * setting one of the coalescing controls keeps the others' current values.
+ */
+TEST_F_TIMEOUT(daqcap, tried_controls_are_not_applied, 120)
+{
+	int ch = chan_with_input_size(_metadata, self, 640, 480);
+	struct v4l2_ext_control tried[3] = {
+		{ .id = V4L2_CID_DAQCAP_CHUNK_LINES, .value = 1 },
+		{ .id = V4L2_CID_DAQCAP_IRQ_COALESCE, .value = DAQCAP_IRQ_COALESCE_DELAY },
+		{ .id = V4L2_CID_DAQCAP_IRQ_DELAY_US, .value = 5000 },
+	};
+	struct v4l2_ext_controls ctrls = {
+		.which = V4L2_CTRL_WHICH_CUR_VAL,
+		.count = 3,
+		.controls = tried,
+	};
+	const struct dnode *node;
+	long long coalesce;
+	struct cap c;
+	int32_t v;
+	int fd;
+
+	ASSERT_LE(0, ch);
+	fd = chan_fd(_metadata, self, 0, ch);
+	node = node_of(self, 0, ch);
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_CHUNK_LINES, 16));
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_IRQ_COALESCE, DAQCAP_IRQ_COALESCE_FRAME));
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_IRQ_CHUNKS, 1));
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_IRQ_DELAY_US, 0));
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_TRY_EXT_CTRLS, &ctrls));
+	ASSERT_EQ(0, get_ctrl(fd, V4L2_CID_DAQCAP_CHUNK_LINES, &v));
+	EXPECT_EQ(16, v);
+
+	cap_prepare(_metadata, &c, fd, node, V4L2_PIX_FMT_YUYV, 0, DAQCAP_PATTERN_VERIFY);
+	cap_alloc(_metadata, &c, V4L2_MEMORY_MMAP, NBUFS, 0, NULL);
+	cap_on(_metadata, &c);
+	cap_run(_metadata, &c, 2);
+	EXPECT_EQ(16, dbg_register(node->pci, ch, "CHUNK_LINES"));
+	coalesce = dbg_register(node->pci, ch, "IRQ_COALESCE");
+	EXPECT_EQ(DAQCAP_COALESCE_MODE_FRAME,
+		  (coalesce & DAQCAP_COALESCE_MODE_MASK) >> DAQCAP_COALESCE_MODE_SHIFT);
+	EXPECT_EQ(0, (coalesce & DAQCAP_COALESCE_DELAY_MASK) >> DAQCAP_COALESCE_DELAY_SHIFT);
+
+	/* Try another rule while streaming, then set only N. */
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_TRY_EXT_CTRLS, &ctrls));
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_IRQ_CHUNKS, 5));
+	coalesce = dbg_register(node->pci, ch, "IRQ_COALESCE");
+	EXPECT_EQ(DAQCAP_COALESCE_MODE_FRAME,
+		  (coalesce & DAQCAP_COALESCE_MODE_MASK) >> DAQCAP_COALESCE_MODE_SHIFT);
+	EXPECT_EQ(5, (coalesce & DAQCAP_COALESCE_COUNT_MASK) >> DAQCAP_COALESCE_COUNT_SHIFT);
+	EXPECT_EQ(0, (coalesce & DAQCAP_COALESCE_DELAY_MASK) >> DAQCAP_COALESCE_DELAY_SHIFT);
+	cap_run(_metadata, &c, 2);
+	cap_off(_metadata, &c);
+	cap_free(&c);
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_IRQ_CHUNKS, 1));
+}
+
+/* The BARS pattern in every format (and a large frame in one). */
+TEST_F_TIMEOUT(daqcap, bars_pattern, 180)
+{
+	int ch = chan_with_input_size(_metadata, self, 640, 480);
+	int ch1080 = chan_with_input_size(_metadata, self, 1920, 1080);
+	int fd;
+
+	ASSERT_LE(0, ch);
+	fd = chan_fd(_metadata, self, 0, ch);
+	for (int i = 0; i < NFORMATS; i++)
+		capture(_metadata, fd, node_of(self, 0, ch), formats[i].fourcc, 0,
+			DAQCAP_PATTERN_BARS, V4L2_MEMORY_MMAP, 2, -1);
+	ASSERT_LE(0, ch1080);
+	fd = chan_fd(_metadata, self, 0, ch1080);
+	capture(_metadata, fd, node_of(self, 0, ch1080), V4L2_PIX_FMT_Y16, 0,
+		DAQCAP_PATTERN_BARS, V4L2_MEMORY_MMAP, 1, -1);
+}
+
+/* ---- tests: I/O methods ---------------------------------------------------------- */
+
+/* USERPTR buffers: page aligned, starting mid-page and at an odd address. */
+TEST_F_TIMEOUT(daqcap, userptr, 180)
+{
+	static const size_t offsets[] = { 0, 0x234, 4095, 3 };
+	int ch = chan_with_input_size(_metadata, self, 640, 480);
+	int fd;
+
+	ASSERT_LE(0, ch);
+	fd = chan_fd(_metadata, self, 0, ch);
+	for (unsigned int i = 0; i < ARRAY_SIZE(offsets); i++) {
+		struct cap c;
+
+		cap_prepare(_metadata, &c, fd, node_of(self, 0, ch),
+			    i & 1 ? V4L2_PIX_FMT_RGB24 : V4L2_PIX_FMT_YUYV,
+			    i == 2 ? 640 * 3 + 11 : 0, DAQCAP_PATTERN_VERIFY);
+		c.canary = CANARY;
+		cap_alloc(_metadata, &c, V4L2_MEMORY_USERPTR, NBUFS, offsets[i], NULL);
+		cap_on(_metadata, &c);
+		cap_run(_metadata, &c, 4);
+		cap_off(_metadata, &c);
+		if (i == 1) {
+			/* Other memory behind each index. */
+			cap_rotate_requeue(_metadata, &c);
+			cap_on(_metadata, &c);
+			cap_run(_metadata, &c, 3);
+			cap_off(_metadata, &c);
+		}
+		cap_free(&c);
+	}
+}
+
+/* Export MMAP buffers of one channel, import them into another. */
+TEST_F_TIMEOUT(daqcap, dmabuf_from_daqcap, 120)
+{
+	int ch = chan_with_input_size(_metadata, self, 640, 480);
+	int dmabufs[NBUFS];
+	struct v4l2_requestbuffers req = {
+		.count = NBUFS,
+		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+		.memory = V4L2_MEMORY_MMAP,
+	};
+	struct v4l2_pix_format xpix;
+	int fd, xfd, xch = -1;
+	struct cap c;
+
+	ASSERT_LE(0, ch);
+	fd = chan_fd(_metadata, self, 0, ch);
+	cap_prepare(_metadata, &c, fd, node_of(self, 0, ch), V4L2_PIX_FMT_XBGR32, 0,
+		    DAQCAP_PATTERN_VERIFY);
+	/* The exporter: another channel, with buffers at least as large. */
+	for (int i = 0; i < self->nnodes && xch < 0; i++)
+		if (!self->nodes[i].card && (int)self->nodes[i].chan != ch)
+			xch = self->nodes[i].chan;
+	ASSERT_LE(0, xch);
+	xfd = chan_fd(_metadata, self, 0, xch);
+	ASSERT_EQ(0, set_fmt(xfd, V4L2_PIX_FMT_XBGR32, 0, &xpix));
+	ASSERT_LE(c.pix.sizeimage, xpix.sizeimage);
+	ASSERT_EQ(0, xioctl(xfd, VIDIOC_REQBUFS, &req));
+	ASSERT_EQ(NBUFS, (int)req.count);
+	for (int i = 0; i < NBUFS; i++) {
+		struct v4l2_exportbuffer e = {
+			.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+			.index = i,
+			.flags = O_RDWR | O_CLOEXEC,
+		};
+
+		ASSERT_EQ(0, xioctl(xfd, VIDIOC_EXPBUF, &e));
+		dmabufs[i] = e.fd;
+	}
+	c.canary = CANARY;
+	cap_alloc(_metadata, &c, V4L2_MEMORY_DMABUF, NBUFS, 0, dmabufs);
+	cap_on(_metadata, &c);
+	cap_run(_metadata, &c, 6);
+	cap_off(_metadata, &c);
+	/* The same dmabufs behind other indices. */
+	cap_rotate_requeue(_metadata, &c);
+	cap_on(_metadata, &c);
+	cap_run(_metadata, &c, 4);
+	cap_off(_metadata, &c);
+
+	/* A dmabuf that is too small, and a bad fd, are refused. */
+	{
+		struct v4l2_buffer buf = {
+			.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+			.memory = V4L2_MEMORY_DMABUF,
+			.index = 0,
+		};
+
+		buf.m.fd = -1;
+		EXPECT_EQ(-EINVAL, xioctl(fd, VIDIOC_QBUF, &buf));
+		buf.m.fd = fd;	/* not a dmabuf */
+		EXPECT_EQ(-EINVAL, xioctl(fd, VIDIOC_QBUF, &buf));
+	}
+	cap_free(&c);
+	for (int i = 0; i < NBUFS; i++)
+		close(dmabufs[i]);
+	req.count = 0;
+	xioctl(xfd, VIDIOC_REQBUFS, &req);
+}
+
+/* A node of a driver other than daqcap, with a capture queue. */
+static int find_other_capture(const char *driver)
+{
+	struct dirent *de;
+	DIR *d = opendir("/dev");
+	int found = -1;
+
+	if (!d)
+		return -1;
+	while (found < 0 && (de = readdir(d))) {
+		struct v4l2_capability cap;
+		char path[64];
+		int fd;
+
+		if (strncmp(de->d_name, "video", 5))
+			continue;
+		snprintf(path, sizeof(path), "/dev/%.50s", de->d_name);
+		fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		memset(&cap, 0, sizeof(cap));
+		if (!xioctl(fd, VIDIOC_QUERYCAP, &cap) &&
+		    !strcmp((char *)cap.driver, driver) &&
+		    (cap.device_caps & V4L2_CAP_VIDEO_CAPTURE) &&
+		    (cap.device_caps & V4L2_CAP_STREAMING))
+			found = fd;
+		else
+			close(fd);
+	}
+	closedir(d);
+	return found;
+}
+
+/* Import buffers exported by vivid (vmalloc memory, another driver). */
+TEST_F_TIMEOUT(daqcap, dmabuf_from_vivid, 120)
+{
+	int ch = chan_with_input_size(_metadata, self, 640, 480);
+	int dmabufs[NBUFS];
+	struct v4l2_requestbuffers req = {
+		.count = NBUFS,
+		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+		.memory = V4L2_MEMORY_MMAP,
+	};
+	struct v4l2_format vf = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
+	int fd, vfd;
+	struct cap c;
+
+	ASSERT_LE(0, ch);
+	vfd = find_other_capture("vivid");
+	if (vfd < 0) {
+		if (system("modprobe vivid n_devs=1 node_types=0x1 >/dev/null 2>&1"))
+			SKIP(return, "vivid is not available (modprobe vivid failed)");
+		for (int i = 0; i < 50 && vfd < 0; i++) {
+			sleep_ms(100);
+			vfd = find_other_capture("vivid");
+		}
+	}
+	if (vfd < 0)
+		SKIP(return, "vivid loaded but no vivid capture node");
+
+	fd = chan_fd(_metadata, self, 0, ch);
+	cap_prepare(_metadata, &c, fd, node_of(self, 0, ch), V4L2_PIX_FMT_RGB24, 0,
+		    DAQCAP_PATTERN_VERIFY);
+	ASSERT_EQ(0, xioctl(vfd, VIDIOC_G_FMT, &vf));
+	if (vf.fmt.pix.sizeimage < c.pix.sizeimage) {
+		vf.fmt.pix.pixelformat = V4L2_PIX_FMT_YUYV;
+		vf.fmt.pix.width = 1280;
+		vf.fmt.pix.height = 720;
+		ASSERT_EQ(0, xioctl(vfd, VIDIOC_S_FMT, &vf));
+	}
+	ASSERT_LE(c.pix.sizeimage, vf.fmt.pix.sizeimage)
+		TH_LOG("vivid buffers of %u bytes for %u", vf.fmt.pix.sizeimage, c.pix.sizeimage);
+	ASSERT_EQ(0, xioctl(vfd, VIDIOC_REQBUFS, &req));
+	ASSERT_LE(NBUFS, (int)req.count);
+	for (int i = 0; i < NBUFS; i++) {
+		struct v4l2_exportbuffer e = {
+			.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+			.index = i,
+			.flags = O_RDWR | O_CLOEXEC,
+		};
+
+		ASSERT_EQ(0, xioctl(vfd, VIDIOC_EXPBUF, &e)) TH_LOG("vivid EXPBUF");
+		dmabufs[i] = e.fd;
+	}
+	cap_alloc(_metadata, &c, V4L2_MEMORY_DMABUF, NBUFS, 0, dmabufs);
+	cap_on(_metadata, &c);
+	cap_run(_metadata, &c, 6);
+	cap_off(_metadata, &c);
+	cap_free(&c);
+	for (int i = 0; i < NBUFS; i++)
+		close(dmabufs[i]);
+	req.count = 0;
+	xioctl(vfd, VIDIOC_REQBUFS, &req);
+	close(vfd);
+}
+
+/* read(): whole frames, in order, every byte right. */
+TEST_F_TIMEOUT(daqcap, read_io, 120)
+{
+	int ch = chan_with_input_size(_metadata, self, 640, 480);
+	struct v4l2_requestbuffers req = {
+		.count = 2,
+		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+		.memory = V4L2_MEMORY_MMAP,
+	};
+	uint32_t seq = 0, next = 0;
+	struct cap c;
+	uint8_t *frame;
+	int fd;
+
+	ASSERT_LE(0, ch);
+	fd = chan_fd(_metadata, self, 0, ch);
+	cap_prepare(_metadata, &c, fd, node_of(self, 0, ch), V4L2_PIX_FMT_BGR24, 0,
+		    DAQCAP_PATTERN_VERIFY);
+	frame = malloc(c.pix.sizeimage);
+	ASSERT_NE(NULL, frame);
+	for (int n = 0; n < 6; n++) {
+		size_t got = 0;
+
+		while (got < c.pix.sizeimage) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+			ssize_t r = read(fd, frame + got, c.pix.sizeimage - got);
+
+			if (r < 0 && errno == EAGAIN) {
+				ASSERT_LT(0, poll(&p, 1, DQ_TIMEOUT_MS)) TH_LOG("read: no frame");
+				continue;
+			}
+			ASSERT_LT(0, r) TH_LOG("read: %m");
+			got += r;
+		}
+		ASSERT_TRUE(find_sequence(c.pf.input, frame, next, &seq))
+			TH_LOG("frame %d: line 0 is no VERIFY line of input %u at sequence >= %u",
+			       n, c.pf.input, next);
+		check_frame(_metadata, &c, frame, c.pix.sizeimage, seq, 0, 0);
+		next = seq + 1;
+	}
+	/* The queue belongs to read() now. */
+	EXPECT_EQ(-EBUSY, xioctl(fd, VIDIOC_REQBUFS, &req));
+	free(frame);
+}
+
+/* The pattern is taken at each start of frame: a switch never splits a frame. */
+TEST_F_TIMEOUT(daqcap, pattern_switch_never_splits_a_frame, 120)
+{
+	int ch = chan_with_input_size(_metadata, self, 640, 480);
+	unsigned int seen[2] = { 0, 0 };
+	int32_t pattern = DAQCAP_PATTERN_VERIFY;
+	struct cap c;
+	int fd;
+
+	ASSERT_LE(0, ch);
+	fd = chan_fd(_metadata, self, 0, ch);
+	cap_prepare(_metadata, &c, fd, node_of(self, 0, ch), V4L2_PIX_FMT_YUYV, 0,
+		    DAQCAP_PATTERN_VERIFY);
+	cap_alloc(_metadata, &c, V4L2_MEMORY_MMAP, NBUFS, 0, NULL);
+	cap_on(_metadata, &c);
+	for (int n = 0; n < 16; n++) {
+		struct v4l2_buffer buf;
+		const uint8_t *data;
+
+		ASSERT_EQ(0, cap_dq(&c, &buf, DQ_TIMEOUT_MS));
+		ASSERT_FALSE(buf.flags & V4L2_BUF_FLAG_ERROR);
+		data = c.b[buf.index].data;
+		if (frame_matches(&c, data, buf.sequence, DAQCAP_PATTERN_VERIFY)) {
+			seen[DAQCAP_PATTERN_VERIFY]++;
+			count_frame((size_t)c.pf.height * c.line_bytes);
+		} else {
+			/* Not VERIFY: then every line must be BARS. */
+			c.pf.pattern = DAQCAP_PATTERN_BARS;
+			check_frame(_metadata, &c, data, c.b[buf.index].len, buf.sequence, 0, 0);
+			seen[DAQCAP_PATTERN_BARS]++;
+		}
+		cap_qbuf(_metadata, &c, buf.index);
+		if (n % 3 == 2) {
+			pattern ^= 1;
+			ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_TEST_PATTERN, pattern));
+		}
+	}
+	TH_LOG("%u VERIFY frames, %u BARS frames", seen[1], seen[0]);
+	EXPECT_LT(0u, seen[0]);
+	EXPECT_LT(0u, seen[1]);
+	cap_off(_metadata, &c);
+	cap_free(&c);
+}
+
+/* As many buffers as the queue takes; every one of them used. */
+TEST_F_TIMEOUT(daqcap, many_buffers, 120)
+{
+	int ch = chan_with_input_size(_metadata, self, 640, 480);
+	struct v4l2_create_buffers cb;
+	uint32_t used = 0;
+	struct cap c;
+	int fd;
+
+	ASSERT_LE(0, ch);
+	fd = chan_fd(_metadata, self, 0, ch);
+	cap_prepare(_metadata, &c, fd, node_of(self, 0, ch), V4L2_PIX_FMT_GREY, 0,
+		    DAQCAP_PATTERN_VERIFY);
+	cap_alloc(_metadata, &c, V4L2_MEMORY_MMAP, MAX_BUFS, 0, NULL);
+	EXPECT_EQ(MAX_BUFS, (int)c.nbufs);
+	/* No room for more. */
+	memset(&cb, 0, sizeof(cb));
+	cb.count = 4;
+	cb.memory = V4L2_MEMORY_MMAP;
+	cb.format.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_G_FMT, &cb.format));
+	if (!xioctl(fd, VIDIOC_CREATE_BUFS, &cb)) {
+		EXPECT_EQ(0u, cb.count) TH_LOG("CREATE_BUFS beyond %d buffers gave %u more",
+					       MAX_BUFS, cb.count);
+	}
+	cap_on(_metadata, &c);
+	for (int n = 0; n < 2 * MAX_BUFS; n++) {
+		struct v4l2_buffer buf;
+
+		ASSERT_EQ(0, cap_dq(&c, &buf, DQ_TIMEOUT_MS));
+		ASSERT_TRUE(cap_check(_metadata, &c, &buf));
+		used |= 1u << buf.index;
+		cap_qbuf(_metadata, &c, buf.index);
+	}
+	EXPECT_EQ(0xffffffffu, used);
+	cap_off(_metadata, &c);
+	cap_free(&c);
+}
+
+/*
+ * STREAMON before any QBUF: nothing starts until two buffers are queued
+ * (the queue's minimum), then frames flow from sequence 0 on.
+ */
+TEST_F_TIMEOUT(daqcap, streamon_before_qbuf, 60)
+{
+	int ch = chan_with_input_size(_metadata, self, 640, 480);
+	struct v4l2_requestbuffers req = {
+		.count = 4,
+		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+		.memory = V4L2_MEMORY_MMAP,
+	};
+	struct v4l2_buffer buf;
+	struct cap c;
+	long long hs;
+	int fd;
+
+	ASSERT_LE(0, ch);
+	fd = chan_fd(_metadata, self, 0, ch);
+	cap_prepare(_metadata, &c, fd, node_of(self, 0, ch), V4L2_PIX_FMT_Y16, 0,
+		    DAQCAP_PATTERN_VERIFY);
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_REQBUFS, &req));
+	ASSERT_LE(3u, req.count);	/* the driver's minimum */
+	req.count = 0;
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_REQBUFS, &req));
+	cap_alloc(_metadata, &c, V4L2_MEMORY_MMAP, 4, 0, NULL);	/* queues all */
+	cap_on(_metadata, &c);
+	cap_off(_metadata, &c);	/* all buffers back, none queued */
+	cap_on(_metadata, &c);
+	EXPECT_EQ(-ETIMEDOUT, cap_dq(&c, &buf, 100));
+	cap_qbuf(_metadata, &c, 0);
+	EXPECT_EQ(-ETIMEDOUT, cap_dq(&c, &buf, 200));
+	hs = dbg_counter(c.node->pci, ch, "hw_sequence");
+	cap_qbuf(_metadata, &c, 1);
+	cap_qbuf(_metadata, &c, 2);
+	ASSERT_EQ(0, cap_dq(&c, &buf, DQ_TIMEOUT_MS));
+	ASSERT_TRUE(cap_check(_metadata, &c, &buf));
+	EXPECT_GT(4u, buf.sequence) TH_LOG("first sequence %u (card at %lld before)", buf.sequence, hs);
+	cap_qbuf(_metadata, &c, buf.index);
+	cap_qbuf(_metadata, &c, 3);
+	cap_run(_metadata, &c, 4);
+	cap_off(_metadata, &c);
+	cap_free(&c);
+}
+
+/* ---- tests: sequence and timestamps ------------------------------------------------- */
+
+/*
+ * Sequence numbers count the source's frames (drops are gaps), and the
+ * timestamps are the card's end-of-frame times on CLOCK_MONOTONIC: two
+ * frames' timestamps differ by their sequence difference times the frame
+ * period (to the microsecond of struct timeval).
+ */
+TEST_F_TIMEOUT(daqcap, sequence_and_timestamps, 120)
+{
+	int ch = chan_with_input_size(_metadata, self, 640, 480);
+	struct v4l2_dv_timings t;
+	uint64_t period_ps, ts0 = 0;
+	uint32_t seq0 = 0;
+	struct cap c;
+	int fd;
+
+	ASSERT_LE(0, ch);
+	fd = chan_fd(_metadata, self, 0, ch);
+	ASSERT_EQ(0, query_timings(fd, &t));
+	period_ps = frame_period_ps(&t.bt);
+	ASSERT_LT(0u, period_ps);
+	cap_prepare(_metadata, &c, fd, node_of(self, 0, ch), V4L2_PIX_FMT_GREY, 0,
+		    DAQCAP_PATTERN_VERIFY);
+	cap_alloc(_metadata, &c, V4L2_MEMORY_MMAP, 8, 0, NULL);
+	for (int round = 0; round < 2; round++) {
+		cap_on(_metadata, &c);
+		for (int n = 0; n < 30; n++) {
+			struct v4l2_buffer buf;
+			uint64_t ts;
+
+			ASSERT_EQ(0, cap_dq(&c, &buf, DQ_TIMEOUT_MS));
+			ASSERT_TRUE(cap_check(_metadata, &c, &buf));
+			ts = (uint64_t)buf.timestamp.tv_sec * 1000000000ull +
+			     buf.timestamp.tv_usec * 1000ull;
+			if (n == 0) {
+				/* Each STREAMON starts the count again. */
+				EXPECT_GT(8u, buf.sequence) TH_LOG("first sequence %u", buf.sequence);
+				seq0 = buf.sequence;
+				ts0 = ts;
+			} else {
+				uint64_t want = (uint64_t)(buf.sequence - seq0) * period_ps / 1000;
+				int64_t diff = (int64_t)(ts - ts0) - (int64_t)want;
+
+				EXPECT_GE(2000, llabs(diff))
+					TH_LOG("seq %u: %" PRIu64 " ns after seq %u, want %" PRIu64,
+					       buf.sequence, ts - ts0, seq0, want);
+			}
+			cap_qbuf(_metadata, &c, buf.index);
+		}
+		cap_off(_metadata, &c);
+		for (unsigned int i = 0; i < c.nbufs; i++)
+			cap_qbuf(_metadata, &c, i);
+	}
+	cap_free(&c);
+}
+
+/* ---- tests: two cards, every channel at once ------------------------------------------- */
+
+TEST_F_TIMEOUT(daqcap, all_channels_all_cards, 240)
+{
+	struct cap caps[MAX_NODES];
+	bool done[MAX_NODES] = { false };
+	int n = self->nnodes, remaining;
+	const unsigned int want = 3;
+
+	if (self->ncards < 2)
+		SKIP(return, "%d card(s): this test wants two (utils/daqcap-vm --cards 2)",
+		     self->ncards);
+	for (int i = 0; i < n; i++) {
+		const struct dnode *nd = &self->nodes[i];
+		int fd = chan_fd(_metadata, self, nd->card, nd->chan);
+
+		/* Every channel at 640x480, whatever its source; formats vary. */
+		set_size(_metadata, fd, 640, 480);
+		cap_prepare(_metadata, &caps[i], fd, nd, formats[(i * 3) % NFORMATS].fourcc,
+			    0, DAQCAP_PATTERN_VERIFY);
+		cap_alloc(_metadata, &caps[i], V4L2_MEMORY_MMAP, 4, 0, NULL);
+	}
+	for (int i = 0; i < n; i++)
+		cap_on(_metadata, &caps[i]);
+	remaining = n;
+	while (remaining) {
+		struct pollfd p[MAX_NODES];
+
+		for (int i = 0; i < n; i++) {
+			p[i].fd = done[i] ? -1 : caps[i].fd;
+			p[i].events = POLLIN;
+			p[i].revents = 0;
+		}
+		ASSERT_LT(0, poll(p, n, DQ_TIMEOUT_MS * 2))
+			TH_LOG("no frame from %d streaming channels", remaining);
+		for (int i = 0; i < n; i++) {
+			struct v4l2_buffer buf;
+
+			if (done[i] || !(p[i].revents & (POLLIN | POLLERR)))
+				continue;
+			ASSERT_EQ(0, cap_dq(&caps[i], &buf, DQ_TIMEOUT_MS));
+			ASSERT_TRUE(cap_check(_metadata, &caps[i], &buf));
+			cap_qbuf(_metadata, &caps[i], buf.index);
+			if (caps[i].good >= want) {
+				done[i] = true;
+				remaining--;
+			}
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		cap_off(_metadata, &caps[i]);
+		cap_free(&caps[i]);
+	}
+}
+
+TEST_HARNESS_MAIN
