@@ -227,6 +227,16 @@ static int daqcap_start_streaming(struct vb2_queue *q, unsigned int count)
 	unsigned long flags;
 	int ret = 0;
 
+	/*
+	 * An unregistered node starts nothing: a read() or poll() that got
+	 * past the core's registration check before the driver was unbound
+	 * would start the read emulation on a card being removed.
+	 */
+	if (!video_is_registered(&chan->vdev)) {
+		daqcap_return_all_buffers(chan, VB2_BUF_STATE_QUEUED);
+		return -ENODEV;
+	}
+
 	switch (daqcap_card_state(chan->dev)) {
 	case DAQCAP_CARD_UP:
 		/* The stream keeps the card awake until STREAMOFF. */
@@ -852,6 +862,21 @@ int daqcap_chan_register(struct daqcap_chan *chan)
 void daqcap_chan_unregister(struct daqcap_chan *chan)
 {
 	vb2_video_unregister_device(&chan->vdev);
+	/*
+	 * Linux 6.1's vb2_video_unregister_device() releases the queue only
+	 * if it saw an owner, read without the queue lock: a read() or poll()
+	 * that passed the registration check just before may start the read
+	 * emulation after it looked, and a later close() would stop a channel
+	 * whose registers are unmapped (found by tests/fuzz). Release the
+	 * queue here, under its lock, while the registers are still mapped;
+	 * from now on daqcap_start_streaming() refuses this node.
+	 */
+	mutex_lock(&chan->mutex);
+	if (vb2_is_streaming(&chan->queue) || vb2_fileio_is_active(&chan->queue)) {
+		vb2_queue_release(&chan->queue);
+		chan->queue.owner = NULL;
+	}
+	mutex_unlock(&chan->mutex);
 }
 
 /**
