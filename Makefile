@@ -24,8 +24,8 @@ include pattern/pattern.mk
 include utils/utils.mk
 include gst-examples/gst-examples.mk
 
-.PHONY: help setup emulator kernels modules module install dkms-check vm \
-	demo test check tools clean
+.PHONY: help setup emulator kernels debug-kernel modules module install \
+	dkms-check vm demo test soak check tools clean
 
 help:
 	@echo "daqcap: V4L2 driver, emulated card and VM bench"
@@ -37,7 +37,11 @@ help:
 	@echo "  make emulator   build qemu-system-x86_64 with the DAQCAP card model"
 	@echo "                  from Debian's QEMU source (cached in \$$DAQCAP_CACHE)"
 	@echo "  make kernels    fetch the Debian 6.1 and 6.12 kernels for the VM bench"
-	@echo "  make modules    build the driver for both of them (build/kmod/)"
+	@echo "  make modules    build the driver for both of them (build/kmod/), and"
+	@echo "                  for the verifier kernel once it is built"
+	@echo "  make debug-kernel  build the verifier kernel (KASAN, lockdep, kmemleak,"
+	@echo "                  DMA-API debugging, fault injection...) from Debian's"
+	@echo "                  linux-source-6.12, cached; utils/daqcap-vm --kernel debug"
 	@echo "  make, make module  build the driver for the running kernel, or KDIR=..."
 	@echo "  make install    (as root) install it, with a udev rule for stable"
 	@echo "                  names /dev/daqcap/<pci address>/chN"
@@ -46,6 +50,12 @@ help:
 	@echo "                  (utils/daqcap-vm --help for more)"
 	@echo "  make tools      build the user-space tools (daqcap-verify, daqcap-info,"
 	@echo "                  daqcap-pattern, the GStreamer example) into build/bin"
+	@echo "  make soak       the long runs, not in make test (about 45 min on 2 cores):"
+	@echo "                  tests/soak/run (two cards, all eight channels, formats,"
+	@echo "                  sizes and I/O methods rotating, faults at random, 100,000"
+	@echo "                  frames checked byte for byte, every gap a counted drop),"
+	@echo "                  then tests/fuzz/run with 1,000,000 calls per node"
+	@echo "                  (SOAK_ARGS=\"--kernel 6.12 --seed N\", FUZZ_KERNELS=\"6.1 debug\")"
 	@echo "  make check      static checks: checkpatch --strict, kernel-doc, W=1 and"
 	@echo "                  sparse on both kernels, the datasheet/header contract,"
 	@echo "                  the pattern generator's lint"
@@ -64,9 +74,14 @@ kernels:
 	scripts/fetch-kernel 6.1 >/dev/null
 	scripts/fetch-kernel 6.12 >/dev/null
 
+debug-kernel:
+	scripts/build-debug-kernel >/dev/null
+
 modules: kernels
 	scripts/build-module "$$(scripts/fetch-kernel 6.1)" >/dev/null
 	scripts/build-module "$$(scripts/fetch-kernel 6.12)" >/dev/null
+	if [ -f "$(DAQCAP_CACHE)/kernels/debug/vmlinuz" ]; then \
+		scripts/build-module "$$(scripts/fetch-kernel debug)" >/dev/null; fi
 
 module:
 	scripts/setup driver
@@ -89,6 +104,17 @@ demo:
 
 tools: pattern-all utils-all gst-examples-all
 
+SOAK_ARGS ?=
+FUZZ_KERNELS ?= 6.1 6.12
+# Both runs always run; the target fails if either did.
+soak:
+	scripts/setup
+	emulator/build
+	$(MAKE) --no-print-directory modules tools
+	s=0; tests/soak/run $(SOAK_ARGS) || s=$$?; \
+	DAQCAP_FUZZ_CALLS=1000000 tests/fuzz/run $(FUZZ_KERNELS) || s=$$?; \
+	exit $$s
+
 check:
 	scripts/check-contract
 	scripts/check-driver
@@ -98,7 +124,7 @@ check:
 test:
 	scripts/setup
 	emulator/build
-	$(MAKE) --no-print-directory modules tools
+	$(MAKE) --no-print-directory debug-kernel modules tools
 	tests/run
 
 clean:
