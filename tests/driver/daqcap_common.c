@@ -1301,3 +1301,21 @@ int write_sysfs(const char *path, const char *value)
 	close(fd);
 	return n == (ssize_t)strlen(value) ? 0 : -errno;
 }
+
+/* How many times @needle occurs in the kernel log; -1 if it cannot be read. */
+int kernel_log_count(const char *needle)
+{
+	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0), n = 0;
+	char *log, *p;
+
+	if (len <= 0)
+		return -1;
+	log = calloc(1, len + 1);
+	if (!log)
+		return -1;
+	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, len);
+	for (p = log; len > 0 && (p = strstr(p, needle)); p++)
+		n++;
+	free(log);
+	return n;
+}

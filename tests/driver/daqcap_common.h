@@ -301,5 +301,6 @@ void fault_stream(struct __test_metadata *_metadata, FIXTURE_DATA(daqcap) *self,
 		  struct cap *c, unsigned int ch, unsigned int nbufs);
 int find_media(const char *pci);
 int write_sysfs(const char *path, const char *value);
+int kernel_log_count(const char *needle);
 
 #endif /* DAQCAP_COMMON_H */

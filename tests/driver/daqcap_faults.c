@@ -559,24 +559,6 @@ TEST_F_TIMEOUT(daqcap, stall_then_streamoff, 120)
 
 /* ---- tests: a card that lies, further (issue 9 §6) ------------------------------------- */
 
-/* How many times @needle occurs in the kernel log; -1 if it cannot be read. */
-static int kernel_log_count(const char *needle)
-{
-	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0), n = 0;
-	char *log, *p;
-
-	if (len <= 0)
-		return -1;
-	log = calloc(1, len + 1);
-	if (!log)
-		return -1;
-	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, len);
-	for (p = log; len > 0 && (p = strstr(p, needle)); p++)
-		n++;
-	free(log);
-	return n;
-}
-
 /* The driver's counters a lie about completions moves. */
 struct lie_counts {
 	long long bad, unfetched, sequence, incomplete, log;

@@ -721,24 +721,6 @@ TEST_F_TIMEOUT(daqcap, surprise_removal_while_streaming, 180)
 
 /* ---- DMA that will not stop ---- */
 
-/* How many lines of the kernel log contain @needle. */
-static int kernel_log_count(const char *needle)
-{
-	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0), n = 0;
-	char *log, *p;
-
-	if (len <= 0)
-		return -1;
-	log = calloc(1, len + 1);
-	if (!log)
-		return -1;
-	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, len);
-	for (p = log; len > 0 && (p = strstr(p, needle)); p++)
-		n++;
-	free(log);
-	return n;
-}
-
 /* Stream @c on channel @ch, then wedge the channel: nothing more comes. */
 static void wedge_stream(struct __test_metadata *_metadata, FIXTURE_DATA(daqcap) *self,
 			 struct cap *c, unsigned int ch)
