@@ -59,9 +59,43 @@ static u32 daqcap_chan_ctrl(struct daqcap_chan *chan, bool enable)
 	       FIELD_PREP(DAQCAP_CH_CTRL_INPUT_MASK, chan->input);
 }
 
+/* Free one descriptor table, if there is one. */
+static void daqcap_desc_table_free(struct daqcap_chan *chan,
+				   struct daqcap_desc_table *t)
+{
+	if (!t->desc)
+		return;
+	dma_free_coherent(&chan->dev->pdev->dev, t->size, t->desc, t->dma);
+	t->desc = NULL;
+	t->nents = 0;
+}
+
+/*
+ * Free the tables of buffers that lost their memory without buf_cleanup:
+ * when QBUF names a file descriptor that is not a dmabuf, videobuf2's
+ * __prepare_dmabuf() releases the buffer's previous dmabuf and leaves the
+ * buffer without memory, but calls no buf_cleanup, and its table would
+ * leak (found by the verifier kernel's DMA-API debugging). A table is its
+ * buffer's for as long as vb2 gives that buffer a scatter-gather table.
+ */
+static void daqcap_chan_tables_sweep(struct daqcap_chan *chan)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(chan->tables); i++) {
+		struct vb2_buffer *vb;
+
+		if (!chan->tables[i].desc)
+			continue;
+		vb = vb2_get_buffer(&chan->queue, i);
+		if (!vb || !vb2_dma_sg_plane_desc(vb, 0))
+			daqcap_desc_table_free(chan, &chan->tables[i]);
+	}
+}
+
 /**
  * daqcap_buf_table_build() - describe a buffer's memory to the card
- * @chan: the channel
+ * @chan: the channel, with @chan->mutex held (vb2's buf_init)
  * @buf: the buffer, its memory already mapped by vb2-dma-sg
  *
  * Writes one segment descriptor per DMA segment of the plane, the first
@@ -69,23 +103,29 @@ static u32 daqcap_chan_ctrl(struct daqcap_chan *chan, bool enable)
  * Segments may have any length and alignment (USERPTR pages start
  * mid-page); the table covers the plane and no more.
  *
+ * A table left at the buffer's index, and those of buffers that lost their
+ * memory, are freed first: see daqcap_chan_tables_sweep().
+ *
  * Return: 0, or a negative error code.
  */
 int daqcap_buf_table_build(struct daqcap_chan *chan, struct daqcap_buffer *buf)
 {
 	struct vb2_buffer *vb = &buf->vb.vb2_buf;
+	struct daqcap_desc_table *t = &chan->tables[vb->index];
 	struct sg_table *sgt = vb2_dma_sg_plane_desc(vb, 0);
 	struct device *dmadev = &chan->dev->pdev->dev;
 	unsigned long remaining = vb2_plane_size(vb, 0);
 	struct scatterlist *sg;
 	unsigned int n = 0, i;
 
+	lockdep_assert_held(&chan->mutex);
+	daqcap_desc_table_free(chan, t);
+	daqcap_chan_tables_sweep(chan);
 	if (!sgt->nents || sgt->nents > DAQCAP_CHAIN_MAX)
 		return -EINVAL;
-	buf->table_size = sgt->nents * sizeof(*buf->table);
-	buf->table = dma_alloc_coherent(dmadev, buf->table_size,
-					&buf->table_dma, GFP_KERNEL);
-	if (!buf->table)
+	t->size = sgt->nents * sizeof(*t->desc);
+	t->desc = dma_alloc_coherent(dmadev, t->size, &t->dma, GFP_KERNEL);
+	if (!t->desc)
 		return -ENOMEM;
 
 	for_each_sgtable_dma_sg(sgt, sg, i) {
@@ -93,35 +133,51 @@ int daqcap_buf_table_build(struct daqcap_chan *chan, struct daqcap_buffer *buf)
 
 		if (!len)
 			break;
-		buf->table[n].addr = cpu_to_le64(sg_dma_address(sg));
-		buf->table[n].len = cpu_to_le32(len);
-		buf->table[n].flags = cpu_to_le16(n ? 0 : DAQCAP_DESC_FLAG_SOF);
-		buf->table[n].cookie = cpu_to_le16(vb->index);
+		t->desc[n].addr = cpu_to_le64(sg_dma_address(sg));
+		t->desc[n].len = cpu_to_le32(len);
+		t->desc[n].flags = cpu_to_le16(n ? 0 : DAQCAP_DESC_FLAG_SOF);
+		t->desc[n].cookie = cpu_to_le16(vb->index);
 		remaining -= len;
 		n++;
 	}
 	if (!n) {
-		daqcap_buf_table_free(chan, buf);
+		daqcap_desc_table_free(chan, t);
 		return -EINVAL;
 	}
-	buf->table[n - 1].flags |= cpu_to_le16(DAQCAP_DESC_FLAG_EOF);
-	buf->nents = n;
+	t->desc[n - 1].flags |= cpu_to_le16(DAQCAP_DESC_FLAG_EOF);
+	t->nents = n;
 	return 0;
 }
 
 /**
  * daqcap_buf_table_free() - free a buffer's descriptor table
- * @chan: the channel
+ * @chan: the channel, with @chan->mutex held (vb2's buf_cleanup)
  * @buf: the buffer
+ *
+ * Also frees any table whose buffer lost its memory meanwhile.
  */
 void daqcap_buf_table_free(struct daqcap_chan *chan, struct daqcap_buffer *buf)
 {
-	if (!buf->table)
-		return;
-	dma_free_coherent(&chan->dev->pdev->dev, buf->table_size, buf->table,
-			  buf->table_dma);
-	buf->table = NULL;
-	buf->nents = 0;
+	lockdep_assert_held(&chan->mutex);
+	daqcap_desc_table_free(chan, &chan->tables[buf->vb.vb2_buf.index]);
+	daqcap_chan_tables_sweep(chan);
+}
+
+/**
+ * daqcap_chan_tables_free() - free every descriptor table of a channel
+ * @chan: the channel, with @chan->mutex held, its queue released
+ *
+ * Called when the card is unbound: vb2 has freed the queue's buffers by
+ * then, and a table vb2 never asked the driver to free would otherwise
+ * outlive the binding.
+ */
+void daqcap_chan_tables_free(struct daqcap_chan *chan)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&chan->mutex);
+	for (i = 0; i < ARRAY_SIZE(chan->tables); i++)
+		daqcap_desc_table_free(chan, &chan->tables[i]);
 }
 
 /**
@@ -148,8 +204,8 @@ void daqcap_chan_link(struct daqcap_chan *chan, struct daqcap_buffer *buf)
 	chan->link_cookie[chan->desc_tail & (DAQCAP_DESC_RING_SIZE - 1)] = cookie;
 
 	d = &chan->desc_ring[chan->desc_tail & (DAQCAP_DESC_RING_SIZE - 1)];
-	d->addr = cpu_to_le64(buf->table_dma);
-	d->len = cpu_to_le32(buf->nents);
+	d->addr = cpu_to_le64(chan->tables[cookie].dma);
+	d->len = cpu_to_le32(chan->tables[cookie].nents);
 	d->flags = cpu_to_le16(DAQCAP_DESC_FLAG_CHAIN);
 	d->cookie = cpu_to_le16(cookie);
 	chan->desc_tail++;

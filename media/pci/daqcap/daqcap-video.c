@@ -857,7 +857,8 @@ int daqcap_chan_register(struct daqcap_chan *chan)
  * @chan: the channel
  *
  * Stops streaming and frees the queue's buffers if an application still
- * holds the node; the node's file handles then only see -ENODEV.
+ * holds the node, and every descriptor table; the node's file handles then
+ * only see -ENODEV.
  */
 void daqcap_chan_unregister(struct daqcap_chan *chan)
 {
@@ -876,6 +877,7 @@ void daqcap_chan_unregister(struct daqcap_chan *chan)
 		vb2_queue_release(&chan->queue);
 		chan->queue.owner = NULL;
 	}
+	daqcap_chan_tables_free(chan);
 	mutex_unlock(&chan->mutex);
 }
 

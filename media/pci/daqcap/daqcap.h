@@ -88,13 +88,25 @@ struct daqcap_format {
 };
 
 /**
- * struct daqcap_buffer - a vb2 buffer and its DMA state
+ * struct daqcap_desc_table - a buffer's segment descriptors
+ * @desc: the descriptors, in coherent memory; NULL when there is no table
+ * @dma: bus address of @desc
+ * @size: bytes allocated for @desc
+ * @nents: entries in @desc
+ *
+ * Written once, in buf_init, and only read by the card after.
+ */
+struct daqcap_desc_table {
+	struct daqcap_desc *desc;
+	dma_addr_t dma;
+	size_t size;
+	unsigned int nents;
+};
+
+/**
+ * struct daqcap_buffer - a vb2 buffer and its frame accounting
  * @vb: the vb2 buffer; first, as vb2 allocates this struct
  * @list: entry in &daqcap_chan.pending while not yet given to the card
- * @table: the buffer's segment descriptors, in coherent memory
- * @table_dma: bus address of @table
- * @table_size: bytes allocated for @table
- * @nents: entries in @table
  * @chunks_done: chunks of the frame that have landed
  * @nchunks_done: bits set in @chunks_done
  * @link_seq: the channel's descriptor tail when the buffer was linked: the
@@ -103,17 +115,13 @@ struct daqcap_format {
  * @errors: DAQCAP_CPL_STATUS_ERR_* bits seen in the frame's chunks
  * @ts_end: card time of the frame's last line
  *
- * @table is written once, in buf_init, and only read by the card after.
+ * Its descriptor table is &daqcap_chan.tables[@vb.vb2_buf.index].
  * The frame accounting (@chunks_done to @ts_end) is protected by
  * &daqcap_chan.lock.
  */
 struct daqcap_buffer {
 	struct vb2_v4l2_buffer vb;
 	struct list_head list;
-	struct daqcap_desc *table;
-	dma_addr_t table_dma;
-	size_t table_size;
-	unsigned int nents;
 	DECLARE_BITMAP(chunks_done, DAQCAP_MAX_FRAME_CHUNKS);
 	unsigned int nchunks_done;
 	u32 link_seq;
@@ -188,7 +196,7 @@ struct daqcap_dev;
  * @queue: the vb2 queue
  * @mutex: serializes ioctls, file operations and vb2 (vdev.lock, queue.lock)
  *	and the lifecycle callbacks' work on the channel, and protects @input,
- *	@timings, @format, @fmt, @held, @pm_held and @held_sleep_ns
+ *	@timings, @format, @fmt, @held, @pm_held, @held_sleep_ns and @tables
  * @ctrl_handler: the node's controls
  * @ctrl_pattern: V4L2_CID_TEST_PATTERN
  * @ctrl_chunk_lines: V4L2_CID_DAQCAP_CHUNK_LINES, grabbed while streaming
@@ -205,6 +213,10 @@ struct daqcap_dev;
  * @pm_held: the stream holds a runtime PM reference on the card
  * @held_sleep_ns: CLOCK_BOOTTIME minus CLOCK_MONOTONIC when the channel was
  *	held: CLOCK_MONOTONIC stops while the system sleeps, the source does not
+ * @tables: each buffer's descriptor table, by buffer index. The channel, not
+ *	the buffer, owns them: vb2 may drop a buffer's memory without calling
+ *	buf_cleanup (see daqcap_buf_table_build()), and every table must be
+ *	freed while the card is still bound (daqcap_chan_tables_free())
  * @lock: protects the streaming state from @running to @stats, against the
  *	IRQ handler and the watchdog (@links_updating excepted)
  * @running: the card's channel is enabled and owns the buffers in @inflight
@@ -272,6 +284,7 @@ struct daqcap_chan {
 	bool held;
 	bool pm_held;
 	u64 held_sleep_ns;
+	struct daqcap_desc_table tables[DAQCAP_MAX_BUFFERS];
 
 	spinlock_t lock; /* the streaming state below, against the IRQ */
 	bool running;
@@ -506,6 +519,7 @@ void daqcap_pm_put(struct daqcap_dev *dev);
 /* daqcap-dma.c */
 int daqcap_buf_table_build(struct daqcap_chan *chan, struct daqcap_buffer *buf);
 void daqcap_buf_table_free(struct daqcap_chan *chan, struct daqcap_buffer *buf);
+void daqcap_chan_tables_free(struct daqcap_chan *chan);
 void daqcap_chan_link(struct daqcap_chan *chan, struct daqcap_buffer *buf);
 int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart);
 void daqcap_chan_hw_stop(struct daqcap_chan *chan);
