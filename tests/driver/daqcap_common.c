@@ -1302,6 +1302,50 @@ int write_sysfs(const char *path, const char *value)
 	return n == (ssize_t)strlen(value) ? 0 : -errno;
 }
 
+/*
+ * How many DMA mappings or allocations of kind @kind ("scatter-gather",
+ * "coherent", ...) DMA-API debugging holds for device @pci; -1 without it
+ * (only the verifier kernel has /sys/kernel/debug/dma-api).
+ */
+int dma_api_entries(const char *pci, const char *kind)
+{
+	FILE *f = fopen("/sys/kernel/debug/dma-api/dump", "r");
+	char line[512], word[64];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	snprintf(word, sizeof(word), " %s ", kind);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, pci) && strstr(line, word))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/*
+ * After the card at @pci was unbound or removed and every buffer unmapped
+ * and freed, DMA-API debugging must hold nothing of it. Its buffers' DMA
+ * mappings may outlive the binding while user space maps them (vb2 frees
+ * a buffer with its last reference; DMA-API debugging reports that at
+ * unbind, and scripts/kernel-reports excuses it, naming one leaked entry
+ * only): they must be gone now, and the driver's own coherent allocations
+ * (rings, descriptor tables) must not have outlived the binding. Nothing
+ * to check without DMA-API debugging (Debian's kernels).
+ */
+void expect_no_dma_left(struct __test_metadata *_metadata, const char *pci)
+{
+	int sg = dma_api_entries(pci, "scatter-gather");
+	int coherent = dma_api_entries(pci, "coherent");
+
+	if (sg >= 0)
+		EXPECT_EQ(0, sg) TH_LOG("%d scatter-gather mappings of %s left after the buffers were freed",
+					sg, pci);
+	if (coherent >= 0)
+		EXPECT_EQ(0, coherent) TH_LOG("%d coherent DMA allocations of %s left after it was unbound",
+					      coherent, pci);
+}
+
 /* How many times @needle occurs in the kernel log; -1 if it cannot be read. */
 int kernel_log_count(const char *needle)
 {

@@ -302,5 +302,7 @@ void fault_stream(struct __test_metadata *_metadata, FIXTURE_DATA(daqcap) *self,
 int find_media(const char *pci);
 int write_sysfs(const char *path, const char *value);
 int kernel_log_count(const char *needle);
+int dma_api_entries(const char *pci, const char *kind);
+void expect_no_dma_left(struct __test_metadata *_metadata, const char *pci);
 
 #endif /* DAQCAP_COMMON_H */

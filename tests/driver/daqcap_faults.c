@@ -895,25 +895,6 @@ TEST_F_TIMEOUT(daqcap, wild_write_caught_by_iommu, 120)
 /* ---- tests: unbinding the driver (last: the nodes come back renumbered) ---------------- */
 
 /*
- * How many scatter-gather mappings of device @pci DMA-API debugging holds;
- * -1 without it (only the verifier kernel has /sys/kernel/debug/dma-api).
- */
-static int dma_sg_mappings(const char *pci)
-{
-	FILE *f = fopen("/sys/kernel/debug/dma-api/dump", "r");
-	char line[512];
-	int n = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, pci) && strstr(line, " scatter-gather "))
-			n++;
-	fclose(f);
-	return n;
-}
-
-/*
  * Unbinding the driver (as a surprise removal would) while an application
  * streams: its file handle answers ENODEV, closing it releases everything,
  * and binding again brings back a working card.
@@ -959,16 +940,7 @@ TEST_F_TIMEOUT(daqcap, unbind_while_streaming_then_rebind, 120)
 		self->fds[i] = -1;
 	}
 	EXPECT_EQ(0, find_nodes(self->nodes, MAX_NODES, &ncards));
-	/*
-	 * The buffers' DMA mappings outlived the binding while user space
-	 * mapped them (vb2 frees a buffer with its last reference; DMA-API
-	 * debugging reports that at unbind, and scripts/kernel-reports
-	 * excuses it for this reason): unmapped and closed, none may be left.
-	 */
-	r = dma_sg_mappings(pci);
-	if (r >= 0)
-		EXPECT_EQ(0, r) TH_LOG("%d scatter-gather mappings of %s left after the buffers were freed",
-				       r, pci);
+	expect_no_dma_left(_metadata, pci);
 
 	ASSERT_EQ(0, write_sysfs("/sys/bus/pci/drivers/daqcap/bind", pci));
 	for (int i = 0; i < 100; i++) {

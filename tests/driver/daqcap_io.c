@@ -416,7 +416,7 @@ TEST_F_TIMEOUT(daqcap, dmabuf_from_daqcap, 120)
 		.memory = V4L2_MEMORY_MMAP,
 	};
 	struct v4l2_pix_format xpix;
-	int fd, xfd, xch = -1;
+	int fd, xfd, xch = -1, tables0, tables1;
 	struct cap c;
 
 	ASSERT_LE(0, ch);
@@ -444,6 +444,7 @@ TEST_F_TIMEOUT(daqcap, dmabuf_from_daqcap, 120)
 		dmabufs[i] = e.fd;
 	}
 	c.canary = CANARY;
+	tables0 = dma_api_entries(c.node->pci, "coherent");
 	cap_alloc(_metadata, &c, V4L2_MEMORY_DMABUF, NBUFS, 0, dmabufs);
 	cap_on(_metadata, &c);
 	cap_run(_metadata, &c, 6);
@@ -468,6 +469,14 @@ TEST_F_TIMEOUT(daqcap, dmabuf_from_daqcap, 120)
 		EXPECT_EQ(-EINVAL, xioctl(fd, VIDIOC_QBUF, &buf));
 	}
 	cap_free(&c);
+	/*
+	 * The refused QBUFs dropped buffer 0's dmabuf without buf_cleanup
+	 * (videobuf2): its descriptor table must not outlive the buffers.
+	 * Counted by DMA-API debugging, on the verifier kernel only.
+	 */
+	tables1 = dma_api_entries(c.node->pci, "coherent");
+	EXPECT_EQ(tables0, tables1) TH_LOG("coherent DMA allocations of %s: %d before the import, %d after",
+					   c.node->pci, tables0, tables1);
 	for (int i = 0; i < NBUFS; i++)
 		close(dmabufs[i]);
 	req.count = 0;

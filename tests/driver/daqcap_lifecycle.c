@@ -694,6 +694,7 @@ TEST_F_TIMEOUT(daqcap, surprise_removal_while_streaming, 180)
 			close(self->fds[i]);
 		self->fds[i] = -1;
 	}
+	expect_no_dma_left(_metadata, lc.pci);
 	EXPECT_EQ(lc.log_reports, kernel_log_reports(report, sizeof(report)))
 		TH_LOG("after removal: %s", report);
 	ksft_print_msg("daqcap: surprise removal: blocked DQBUF returned %s after %u frames; %u debugfs reads\n",
