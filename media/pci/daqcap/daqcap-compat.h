@@ -24,7 +24,7 @@ static inline void daqcap_vb2_set_max_buffers(struct vb2_queue *q,
 					      unsigned int max)
 {
 	/* Before 6.8 every queue is limited to VB2_MAX_FRAME buffers. */
-	BUILD_BUG_ON(VB2_MAX_FRAME > 32);
+	BUILD_BUG_ON(VB2_MAX_FRAME > DAQCAP_MAX_BUFFERS);
 }
 #else
 static inline void daqcap_vb2_set_max_buffers(struct vb2_queue *q,

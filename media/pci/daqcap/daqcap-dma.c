@@ -67,6 +67,8 @@ static void daqcap_desc_table_free(struct daqcap_chan *chan,
 		return;
 	dma_free_coherent(&chan->dev->pdev->dev, t->size, t->desc, t->dma);
 	t->desc = NULL;
+	t->dma = 0;
+	t->size = 0;
 	t->nents = 0;
 }
 
@@ -103,8 +105,10 @@ static void daqcap_chan_tables_sweep(struct daqcap_chan *chan)
  * Segments may have any length and alignment (USERPTR pages start
  * mid-page); the table covers the plane and no more.
  *
- * A table left at the buffer's index, and those of buffers that lost their
- * memory, are freed first: see daqcap_chan_tables_sweep().
+ * A table left at the buffer's index is freed first (see
+ * daqcap_chan_tables_sweep()). No other table is swept here: before Linux
+ * 6.8, vb2_get_buffer() does not find the buffers allocated earlier in
+ * the same REQBUFS until the last is set up.
  *
  * Return: 0, or a negative error code.
  */
@@ -120,7 +124,6 @@ int daqcap_buf_table_build(struct daqcap_chan *chan, struct daqcap_buffer *buf)
 
 	lockdep_assert_held(&chan->mutex);
 	daqcap_desc_table_free(chan, t);
-	daqcap_chan_tables_sweep(chan);
 	if (!sgt->nents || sgt->nents > DAQCAP_CHAIN_MAX)
 		return -EINVAL;
 	t->size = sgt->nents * sizeof(*t->desc);
@@ -194,6 +197,8 @@ void daqcap_chan_link(struct daqcap_chan *chan, struct daqcap_buffer *buf)
 	unsigned int cookie = buf->vb.vb2_buf.index;
 
 	lockdep_assert_held(&chan->lock);
+	/* vb2 queues only buffers whose buf_init built a table. */
+	WARN_ON_ONCE(!chan->tables[cookie].desc);
 
 	bitmap_zero(buf->chunks_done, DAQCAP_MAX_FRAME_CHUNKS);
 	buf->nchunks_done = 0;
