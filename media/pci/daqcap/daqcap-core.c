@@ -20,6 +20,7 @@
 
 #include <linux/delay.h>
 #include <linux/dma-mapping.h>
+#include <linux/error-injection.h>
 #include <linux/interrupt.h>
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -71,8 +72,15 @@ u64 daqcap_read_timestamp(struct daqcap_dev *dev)
 	return (u64)hi << 32 | lo;
 }
 
+/*
+ * Every step of the probe that can fail can be made to fail with the
+ * kernel's fail_function (Documentation/fault-injection/), one at a time,
+ * to check that the probe unwinds each cleanly (tests/faultinject). The
+ * static steps are noinline so that the probe really calls them.
+ */
+
 /* Check the card is one this driver knows, and learn its variant. */
-static int daqcap_identify(struct daqcap_dev *dev)
+static noinline int daqcap_identify(struct daqcap_dev *dev)
 {
 	struct device *d = &dev->pdev->dev;
 	u32 id = daqcap_read(dev, DAQCAP_REG_ID);
@@ -106,6 +114,7 @@ static int daqcap_identify(struct daqcap_dev *dev)
 		 dev->num_inputs);
 	return 0;
 }
+ALLOW_ERROR_INJECTION(daqcap_identify, ERRNO);
 
 /**
  * daqcap_card_check() - is the card the one probe found?
@@ -163,7 +172,7 @@ bool daqcap_card_reset(struct daqcap_dev *dev)
 	return true;
 }
 
-static int daqcap_irqs_request(struct daqcap_dev *dev)
+static noinline int daqcap_irqs_request(struct daqcap_dev *dev)
 {
 	struct pci_dev *pdev = dev->pdev;
 	unsigned int want = dev->num_channels + 1;
@@ -227,6 +236,7 @@ err_free_chan_irqs:
 	free_irq(pci_irq_vector(pdev, DAQCAP_MSIX_VEC_GLOBAL), dev);
 	return ret;
 }
+ALLOW_ERROR_INJECTION(daqcap_irqs_request, ERRNO);
 
 /**
  * daqcap_irqs_sync() - wait for the card's running interrupt handlers
@@ -257,7 +267,7 @@ static void daqcap_irqs_free(struct daqcap_dev *dev)
 	free_irq(pci_irq_vector(pdev, DAQCAP_MSIX_VEC_GLOBAL), dev);
 }
 
-static int daqcap_inputs_register(struct daqcap_dev *dev)
+static noinline int daqcap_inputs_register(struct daqcap_dev *dev)
 {
 	unsigned int i;
 	int ret;
@@ -279,6 +289,7 @@ static int daqcap_inputs_register(struct daqcap_dev *dev)
 	}
 	return 0;
 }
+ALLOW_ERROR_INJECTION(daqcap_inputs_register, ERRNO);
 
 static void daqcap_release(struct v4l2_device *v4l2_dev)
 {

@@ -17,6 +17,7 @@
  */
 
 #include <linux/dma-mapping.h>
+#include <linux/error-injection.h>
 #include <linux/interrupt.h>
 #include <linux/iopoll.h>
 #include <linux/ktime.h>
@@ -151,6 +152,7 @@ int daqcap_buf_table_build(struct daqcap_chan *chan, struct daqcap_buffer *buf)
 	t->nents = n;
 	return 0;
 }
+ALLOW_ERROR_INJECTION(daqcap_buf_table_build, ERRNO);
 
 /**
  * daqcap_buf_table_free() - free a buffer's descriptor table
@@ -778,6 +780,7 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart)
 	mod_timer(&chan->watchdog, jiffies + msecs_to_jiffies(DAQCAP_WATCHDOG_MS));
 	return 0;
 }
+ALLOW_ERROR_INJECTION(daqcap_chan_hw_start, ERRNO);
 
 /*
  * Wait for the channel to report no DMA in flight and, after a reset, the

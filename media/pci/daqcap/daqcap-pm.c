@@ -34,6 +34,7 @@
  */
 
 #include <linux/device.h>
+#include <linux/error-injection.h>
 #include <linux/pci.h>
 #include <linux/pm.h>
 #include <linux/pm_runtime.h>
@@ -321,6 +322,7 @@ int daqcap_pm_get(struct daqcap_dev *dev)
 {
 	return pm_runtime_resume_and_get(&dev->pdev->dev);
 }
+ALLOW_ERROR_INJECTION(daqcap_pm_get, ERRNO);
 
 /**
  * daqcap_pm_put() - let the card sleep once idle for the autosuspend delay

@@ -11,6 +11,7 @@
  * are the user's.
  */
 
+#include <linux/error-injection.h>
 #include <linux/math.h>
 #include <linux/pm_runtime.h>
 #include <linux/v4l2-dv-timings.h>
@@ -840,6 +841,7 @@ int daqcap_chan_init(struct daqcap_chan *chan)
 	chan->pad.flags = MEDIA_PAD_FL_SINK;
 	return media_entity_pads_init(&vdev->entity, 1, &chan->pad);
 }
+ALLOW_ERROR_INJECTION(daqcap_chan_init, ERRNO);
 
 /**
  * daqcap_chan_register() - register a channel's video node
@@ -851,6 +853,7 @@ int daqcap_chan_register(struct daqcap_chan *chan)
 {
 	return video_register_device(&chan->vdev, VFL_TYPE_VIDEO, -1);
 }
+ALLOW_ERROR_INJECTION(daqcap_chan_register, ERRNO);
 
 /**
  * daqcap_chan_unregister() - unregister a channel's video node
@@ -920,6 +923,7 @@ int daqcap_media_links_create(struct daqcap_dev *dev)
 	}
 	return 0;
 }
+ALLOW_ERROR_INJECTION(daqcap_media_links_create, ERRNO);
 
 /**
  * daqcap_chan_log_status() - print a channel's state and counters
