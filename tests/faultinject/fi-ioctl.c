@@ -216,6 +216,17 @@ static unsigned int step_left(unsigned int n)
 		b[0] = '1';
 	if (fd >= 0)
 		close(fd);
+	/*
+	 * Not injected during the step: disarm, so that the failure does
+	 * not strike later, in what checks the step.
+	 */
+	if (strtoul(b, NULL, 10)) {
+		fd = open(arm_file, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			printf("# disarming %s: %s\n", arm_file, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
 	return (unsigned int)strtoul(b, NULL, 10);
 }
 
