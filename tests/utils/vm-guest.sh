@@ -344,6 +344,11 @@ inject() {
 }
 
 faults_tests() {
+	# A fault is armed in the card's model until the channel or the card
+	# is reset, and waking the card from runtime suspend resets it: keep
+	# it awake while faults are armed, or a fault armed while it slept
+	# is gone before the capture starts.
+	echo on >"$pcidev/power/control"
 	if inject drop:3; then
 		run "$verify" -n 30 /dev/video3
 		check "an injected frame drop shows as 1 dropped frame, nothing corrupt" \
@@ -374,6 +379,7 @@ faults_tests() {
 	fi
 	run "$verify" -n 10 /dev/video3
 	check "the channel captures again after the DMA error" all_ok /dev/video3
+	echo auto >"$pcidev/power/control"
 	# Atomically, as inject() does: the host must never read it half written.
 	echo "done" >"$DAQCAP_TEST_DIR/req.tmp"
 	mv "$DAQCAP_TEST_DIR/req.tmp" "$DAQCAP_TEST_DIR/req"
