@@ -7,6 +7,7 @@
 #ifndef DAQCAP_COMPAT_H
 #define DAQCAP_COMPAT_H
 
+#include <linux/hrtimer.h>
 #include <linux/pci.h>
 #include <linux/version.h>
 #include <media/videobuf2-core.h>
@@ -50,6 +51,17 @@ static inline void __iomem *pcim_iomap_region(struct pci_dev *pdev, int bar,
 #ifndef PCI_IRQ_INTX
 /* 6.8 renamed PCI_IRQ_LEGACY. */
 #define PCI_IRQ_INTX PCI_IRQ_LEGACY
+#endif
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 13, 0)
+/* 6.13 added hrtimer_setup(), which sets the callback with the rest. */
+static inline void hrtimer_setup(struct hrtimer *timer,
+				 enum hrtimer_restart (*function)(struct hrtimer *),
+				 clockid_t clock_id, enum hrtimer_mode mode)
+{
+	hrtimer_init(timer, clock_id, mode);
+	timer->function = function;
+}
 #endif
 
 #endif /* DAQCAP_COMPAT_H */

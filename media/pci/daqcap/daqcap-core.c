@@ -32,13 +32,16 @@
 static char *irq_mode = "auto";
 module_param(irq_mode, charp, 0444);
 MODULE_PARM_DESC(irq_mode,
-		 "interrupt mode: auto (MSI-X, else MSI, else INTx), msix, msi or intx");
+		 "interrupt mode: auto (MSI-X, else MSI, else INTx, else poll), msix, msi, intx or poll");
 
 /**
  * daqcap_irq_mask_update() - change the card's global interrupt mask
  * @dev: the card
  * @clear: bits to clear
  * @set: bits to set
+ *
+ * On a polled card, the mask says what the poll timer serves, and whether
+ * it runs at all.
  */
 void daqcap_irq_mask_update(struct daqcap_dev *dev, u32 clear, u32 set)
 {
@@ -47,7 +50,10 @@ void daqcap_irq_mask_update(struct daqcap_dev *dev, u32 clear, u32 set)
 	spin_lock_irqsave(&dev->reg_lock, flags);
 	/* The handlers read it without the lock. */
 	WRITE_ONCE(dev->irq_mask, (dev->irq_mask & ~clear) | set);
-	daqcap_write(dev, DAQCAP_REG_IRQ_MASK, dev->irq_mask);
+	/* A polled card raises nothing: it has no vector to raise. */
+	daqcap_write(dev, DAQCAP_REG_IRQ_MASK, dev->polled ? 0 : dev->irq_mask);
+	if (dev->polled)
+		daqcap_poll_kick(dev);
 	spin_unlock_irqrestore(&dev->reg_lock, flags);
 }
 
@@ -188,26 +194,40 @@ static noinline int daqcap_irqs_request(struct daqcap_dev *dev)
 		types = PCI_IRQ_INTX;
 	else if (!strcmp(irq_mode, "auto"))
 		types = PCI_IRQ_ALL_TYPES;
+	else if (!strcmp(irq_mode, "poll"))
+		types = 0;
 	else
 		return dev_err_probe(&pdev->dev, -EINVAL,
-				     "irq_mode=%s: want auto, msix, msi or intx\n",
+				     "irq_mode=%s: want auto, msix, msi, intx or poll\n",
 				     irq_mode);
 
 	/* A vector per channel and one for global events, or just one. */
 	ret = -ENOSPC;
 	if (types & PCI_IRQ_MSIX)
 		ret = pci_alloc_irq_vectors(pdev, want, want, PCI_IRQ_MSIX);
-	if (ret < 0)
+	if (ret < 0 && types & ~PCI_IRQ_MSIX)
 		ret = pci_alloc_irq_vectors(pdev, 1, 1, types & ~PCI_IRQ_MSIX);
+	if (ret < 0 && types == PCI_IRQ_ALL_TYPES) {
+		dev_warn(&pdev->dev, "no interrupt vector (%d): polling the card\n",
+			 ret);
+		types = 0;
+	}
+	if (!types) {
+		daqcap_poll_init(dev);
+		return 0;
+	}
 	if (ret < 0)
 		return dev_err_probe(&pdev->dev, ret, "no interrupt vectors\n");
 	dev->nvecs = ret;
 	dev->msix = pdev->msix_enabled;
 
+	/* Names that tell the cards and their vectors apart. */
+	snprintf(dev->irq_name, sizeof(dev->irq_name), "%s-%s",
+		 DAQCAP_DRV_NAME, pci_name(pdev));
 	if (!dev->msix) {
 		ret = request_irq(pci_irq_vector(pdev, 0), daqcap_shared_irq,
 				  pdev->msi_enabled ? 0 : IRQF_SHARED,
-				  DAQCAP_DRV_NAME, dev);
+				  dev->irq_name, dev);
 		if (ret)
 			return ret;
 		for (c = 0; c < dev->num_channels; c++)
@@ -216,15 +236,17 @@ static noinline int daqcap_irqs_request(struct daqcap_dev *dev)
 	}
 
 	ret = request_irq(pci_irq_vector(pdev, DAQCAP_MSIX_VEC_GLOBAL),
-			  daqcap_global_irq, 0, DAQCAP_DRV_NAME, dev);
+			  daqcap_global_irq, 0, dev->irq_name, dev);
 	if (ret)
 		return ret;
 	for (c = 0; c < dev->num_channels; c++) {
 		struct daqcap_chan *chan = &dev->chans[c];
 
+		snprintf(chan->irq_name, sizeof(chan->irq_name), "%s-ch%u",
+			 dev->irq_name, c);
 		chan->irq = pci_irq_vector(pdev, DAQCAP_MSIX_VEC_CHANNEL(c));
 		ret = request_irq(chan->irq, daqcap_chan_irq, 0,
-				  DAQCAP_DRV_NAME, chan);
+				  chan->irq_name, chan);
 		if (ret)
 			goto err_free_chan_irqs;
 	}
@@ -246,6 +268,10 @@ void daqcap_irqs_sync(struct daqcap_dev *dev)
 {
 	unsigned int c;
 
+	if (dev->polled) {
+		hrtimer_cancel(&dev->poll_timer);
+		return;
+	}
 	synchronize_irq(pci_irq_vector(dev->pdev, 0));
 	if (!dev->msix)
 		return;
@@ -258,6 +284,10 @@ static void daqcap_irqs_free(struct daqcap_dev *dev)
 	struct pci_dev *pdev = dev->pdev;
 	unsigned int c;
 
+	if (dev->polled) {
+		hrtimer_cancel(&dev->poll_timer);
+		return;
+	}
 	if (!dev->msix) {
 		free_irq(pci_irq_vector(pdev, 0), dev);
 		return;

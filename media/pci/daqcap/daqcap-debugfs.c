@@ -3,7 +3,8 @@
  * DAQCAP: debugfs.
  *
  * <debugfs>/daqcap/<pci address>/registers dumps the card's registers;
- * .../chN holds a channel's counters, the driver's beside the card's.
+ * .../chN holds a channel's counters, the driver's beside the card's, and
+ * .../latency-chN how long its finished frames waited for the driver.
  */
 
 #include <linux/debugfs.h>
@@ -12,6 +13,52 @@
 #include "daqcap.h"
 
 static struct dentry *daqcap_debugfs_root;
+
+#define DAQCAP_COUNTER(field) \
+	{ .name = #field, .offset = offsetof(struct daqcap_chan_stats, field) }
+
+/*
+ * The one list of a channel's counters: debugfs, LOG_STATUS and, through
+ * debugfs, daqcap-info show them from here. Their meaning is documented
+ * with struct daqcap_chan_stats.
+ */
+const struct daqcap_counter daqcap_chan_counters[] = {
+	DAQCAP_COUNTER(frames),
+	DAQCAP_COUNTER(error_frames),
+	DAQCAP_COUNTER(chunks),
+	DAQCAP_COUNTER(irqs),
+	DAQCAP_COUNTER(polls),
+	DAQCAP_COUNTER(watchdog_completions),
+	DAQCAP_COUNTER(bad_completions),
+	DAQCAP_COUNTER(dup_completions),
+	DAQCAP_COUNTER(incomplete_frames),
+	DAQCAP_COUNTER(fifo_overflows),
+	DAQCAP_COUNTER(dma_errors),
+	DAQCAP_COUNTER(desc_errors),
+	DAQCAP_COUNTER(drop_irqs),
+	DAQCAP_COUNTER(source_changes),
+	DAQCAP_COUNTER(stop_resets),
+	DAQCAP_COUNTER(unfetched_completions),
+	DAQCAP_COUNTER(sequence_errors),
+	DAQCAP_COUNTER(cpl_overruns),
+	DAQCAP_COUNTER(all_ones_reads),
+	DAQCAP_COUNTER(spurious_irqs),
+	DAQCAP_COUNTER(irq_storms),
+};
+
+const unsigned int daqcap_num_chan_counters = ARRAY_SIZE(daqcap_chan_counters);
+
+/* The card's own counters of a channel, shown with a "hw_" prefix. */
+const struct daqcap_counter daqcap_chan_hw_counters[] = {
+	{ .name = "frames", .reg = DAQCAP_CH_FRAMES },
+	{ .name = "drops", .reg = DAQCAP_CH_DROPS },
+	{ .name = "error_frames", .reg = DAQCAP_CH_ERROR_FRAMES },
+	{ .name = "chunks", .reg = DAQCAP_CH_CHUNKS },
+	{ .name = "sequence", .reg = DAQCAP_CH_SEQUENCE },
+};
+
+const unsigned int daqcap_num_chan_hw_counters =
+	ARRAY_SIZE(daqcap_chan_hw_counters);
 
 static const struct debugfs_reg32 daqcap_global_regs[] = {
 	{ "ID", DAQCAP_REG_ID },
@@ -103,6 +150,7 @@ static int daqcap_chan_stats_show(struct seq_file *s, void *unused)
 	struct daqcap_chan *chan = s->private;
 	struct daqcap_chan_stats st;
 	unsigned long flags;
+	unsigned int i;
 	int ret;
 
 	ret = daqcap_pm_get(chan->dev);
@@ -112,37 +160,43 @@ static int daqcap_chan_stats_show(struct seq_file *s, void *unused)
 	st = chan->stats;
 	spin_unlock_irqrestore(&chan->lock, flags);
 
-	seq_printf(s, "frames: %llu\n", st.frames);
-	seq_printf(s, "error_frames: %llu\n", st.error_frames);
-	seq_printf(s, "chunks: %llu\n", st.chunks);
-	seq_printf(s, "irqs: %llu\n", st.irqs);
-	seq_printf(s, "watchdog_completions: %llu\n", st.watchdog_completions);
-	seq_printf(s, "bad_completions: %llu\n", st.bad_completions);
-	seq_printf(s, "dup_completions: %llu\n", st.dup_completions);
-	seq_printf(s, "incomplete_frames: %llu\n", st.incomplete_frames);
-	seq_printf(s, "fifo_overflows: %llu\n", st.fifo_overflows);
-	seq_printf(s, "dma_errors: %llu\n", st.dma_errors);
-	seq_printf(s, "desc_errors: %llu\n", st.desc_errors);
-	seq_printf(s, "drop_irqs: %llu\n", st.drop_irqs);
-	seq_printf(s, "source_changes: %llu\n", st.source_changes);
-	seq_printf(s, "stop_resets: %llu\n", st.stop_resets);
-	seq_printf(s, "unfetched_completions: %llu\n", st.unfetched_completions);
-	seq_printf(s, "sequence_errors: %llu\n", st.sequence_errors);
-	seq_printf(s, "cpl_overruns: %llu\n", st.cpl_overruns);
-	seq_printf(s, "all_ones_reads: %llu\n", st.all_ones_reads);
-	seq_printf(s, "spurious_irqs: %llu\n", st.spurious_irqs);
-	seq_printf(s, "irq_storms: %llu\n", st.irq_storms);
-	seq_printf(s, "hw_frames: %u\n", daqcap_ch_read(chan, DAQCAP_CH_FRAMES));
-	seq_printf(s, "hw_drops: %u\n", daqcap_ch_read(chan, DAQCAP_CH_DROPS));
-	seq_printf(s, "hw_error_frames: %u\n",
-		   daqcap_ch_read(chan, DAQCAP_CH_ERROR_FRAMES));
-	seq_printf(s, "hw_chunks: %u\n", daqcap_ch_read(chan, DAQCAP_CH_CHUNKS));
-	seq_printf(s, "hw_sequence: %u\n",
-		   daqcap_ch_read(chan, DAQCAP_CH_SEQUENCE));
+	for (i = 0; i < daqcap_num_chan_counters; i++)
+		seq_printf(s, "%s: %llu\n", daqcap_chan_counters[i].name,
+			   daqcap_counter_value(&st, &daqcap_chan_counters[i]));
+	for (i = 0; i < daqcap_num_chan_hw_counters; i++)
+		seq_printf(s, "hw_%s: %u\n", daqcap_chan_hw_counters[i].name,
+			   daqcap_ch_read(chan, daqcap_chan_hw_counters[i].reg));
 	daqcap_pm_put(chan->dev);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(daqcap_chan_stats);
+
+static int daqcap_chan_latency_show(struct seq_file *s, void *unused)
+{
+	struct daqcap_chan *chan = s->private;
+	struct daqcap_latency lat;
+	unsigned long flags;
+	unsigned int i;
+
+	spin_lock_irqsave(&chan->lock, flags);
+	lat = chan->latency;
+	spin_unlock_irqrestore(&chan->lock, flags);
+
+	seq_puts(s, "# end of frame to buffer done, in microseconds\n");
+	seq_printf(s, "frames: %llu\n", lat.frames);
+	seq_printf(s, "mean_us: %llu\n",
+		   lat.frames ? div64_u64(lat.sum_ns, lat.frames * NSEC_PER_USEC) : 0);
+	seq_printf(s, "max_us: %llu\n", div_u64(lat.max_ns, NSEC_PER_USEC));
+	seq_puts(s, "# frames by latency: from_us-to_us: frames\n");
+	seq_printf(s, "0-1: %llu\n", lat.buckets[0]);
+	for (i = 1; i < DAQCAP_LATENCY_BUCKETS - 1; i++)
+		seq_printf(s, "%lu-%lu: %llu\n", BIT(i - 1), BIT(i),
+			   lat.buckets[i]);
+	seq_printf(s, "%lu-: %llu\n", BIT(DAQCAP_LATENCY_BUCKETS - 2),
+		   lat.buckets[DAQCAP_LATENCY_BUCKETS - 1]);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(daqcap_chan_latency);
 
 static int daqcap_lifecycle_show(struct seq_file *s, void *unused)
 {
@@ -184,11 +238,14 @@ void daqcap_debugfs_init(struct daqcap_dev *dev)
 	debugfs_create_file("lifecycle", 0444, dev->debugfs, dev,
 			    &daqcap_lifecycle_fops);
 	for (c = 0; c < dev->num_channels; c++) {
-		char name[16];
+		char name[24];
 
 		snprintf(name, sizeof(name), "ch%u", c);
 		debugfs_create_file(name, 0444, dev->debugfs, &dev->chans[c],
 				    &daqcap_chan_stats_fops);
+		snprintf(name, sizeof(name), "latency-ch%u", c);
+		debugfs_create_file(name, 0444, dev->debugfs, &dev->chans[c],
+				    &daqcap_chan_latency_fops);
 	}
 }
 

@@ -234,6 +234,24 @@ static u64 daqcap_chan_timestamp(struct daqcap_chan *chan, u64 card_ns)
 	return ts;
 }
 
+/* Account a finished frame's latency: its end on the card to now. */
+static void daqcap_chan_latency(struct daqcap_chan *chan, u64 card_end_ns)
+{
+	struct daqcap_latency *lat = &chan->latency;
+	s64 ns = ktime_get_ns() - (card_end_ns + chan->ts_offset);
+	unsigned int bucket;
+
+	/* The clock offset is an estimate: a frame cannot end in the future. */
+	if (ns < 0)
+		ns = 0;
+	bucket = min_t(unsigned int, fls64(div_u64(ns, NSEC_PER_USEC)),
+		       DAQCAP_LATENCY_BUCKETS - 1);
+	lat->buckets[bucket]++;
+	lat->frames++;
+	lat->sum_ns += ns;
+	lat->max_ns = max_t(u64, lat->max_ns, ns);
+}
+
 /* Hand a buffer the card has finished back to vb2; in error unless whole. */
 static void daqcap_buf_done(struct daqcap_chan *chan, struct daqcap_buffer *buf)
 {
@@ -253,6 +271,7 @@ static void daqcap_buf_done(struct daqcap_chan *chan, struct daqcap_buffer *buf)
 		chan->stats.error_frames++;
 	} else {
 		chan->stats.frames++;
+		daqcap_chan_latency(chan, buf->ts_end);
 	}
 	vb2_buffer_done(&buf->vb.vb2_buf, state);
 }
@@ -567,7 +586,9 @@ void daqcap_chan_watchdog(struct timer_list *t)
 		 */
 		if (daqcap_ch_read(chan, DAQCAP_CH_STATUS) == U32_MAX)
 			daqcap_card_dead(chan, "CH_STATUS");
-		if (chan->stats.irqs == chan->watchdog_irqs)
+		/* A polled channel has no interrupt to lose. */
+		if (chan->stats.irqs == chan->watchdog_irqs &&
+		    !chan->dev->polled)
 			chan->stats.watchdog_completions +=
 				daqcap_chan_drain(chan);
 		chan->watchdog_irqs = chan->stats.irqs;
@@ -719,7 +740,9 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart)
 	daqcap_ch_write(chan, DAQCAP_CH_CPL_BASE_HI, upper_32_bits(chan->cpl_ring_dma));
 	daqcap_ch_write(chan, DAQCAP_CH_CPL_SIZE_LOG2, chan->cpl_log2);
 	daqcap_ch_write(chan, DAQCAP_CH_IRQ_STATUS, DAQCAP_CH_IRQ_ALL);
-	daqcap_ch_write(chan, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+	/* A polled card's DATA_READY tells of completions (daqcap_poll()). */
+	daqcap_ch_write(chan, DAQCAP_CH_IRQ_MASK, chan->dev->polled ?
+			DAQCAP_CH_IRQ_ALL & ~DAQCAP_CH_IRQ_DATA : DAQCAP_CH_IRQ_ALL);
 
 	spin_lock_irqsave(&chan->lock, flags);
 	chan->desc_tail = 0;
@@ -737,6 +760,9 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart)
 	chan->frame_chunks = chunks;
 	chan->ts_offset = daqcap_chan_clock_offset(chan);
 	chan->frame_period_ns = daqcap_chan_frame_period_ns(chan);
+	/* Unknown, the period is 0: poll as often as the bound lets. */
+	chan->poll_ns = clamp_t(u64, div_u64(chan->frame_period_ns, chunks),
+				DAQCAP_POLL_MIN_NS, DAQCAP_POLL_MAX_NS);
 	if (!restart) {
 		chan->last_ts = 0;
 		chan->seq_base = 0;
@@ -765,9 +791,15 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart)
 	}
 	spin_unlock_irqrestore(&chan->lock, flags);
 
-	daqcap_irq_mask_update(chan->dev, 0, DAQCAP_IRQ_CHANNEL(chan->index));
 	daqcap_ch_write(chan, DAQCAP_CH_CTRL, daqcap_chan_ctrl(chan, true));
 	status = daqcap_ch_read(chan, DAQCAP_CH_STATUS);
+	/*
+	 * Only now: until the enable resets the card's ring indices, they and
+	 * DATA_READY still describe the last session's ring, which a poll
+	 * would take for an overrun of this one. An event of the channel
+	 * latched meanwhile is delivered at the unmask.
+	 */
+	daqcap_irq_mask_update(chan->dev, 0, DAQCAP_IRQ_CHANNEL(chan->index));
 	mutex_unlock(&chan->dev->start_lock);
 	/* All ones, a card that does not answer, refuses too. */
 	if (status & DAQCAP_CH_STATUS_CONFIG_ERR) {
@@ -917,7 +949,7 @@ void daqcap_chan_hw_stop(struct daqcap_chan *chan)
 	}
 	daqcap_ch_write(chan, DAQCAP_CH_IRQ_MASK, 0);
 	daqcap_irq_mask_update(chan->dev, DAQCAP_IRQ_CHANNEL(chan->index), 0);
-	synchronize_irq(chan->irq);
+	daqcap_chan_irq_sync(chan);
 	timer_delete_sync(&chan->watchdog);
 
 	dma_free_coherent(dmadev, DAQCAP_DESC_SIZE * DAQCAP_DESC_RING_SIZE,

@@ -8,6 +8,9 @@
  * only drains completion rings, completes vb2 buffers and queues events,
  * none of which sleeps or allocates.
  *
+ * Without any vector (irq_mode=poll, or none to be had) an hrtimer polls
+ * the card instead (daqcap_poll()) and serves the same handlers.
+ *
  * The card's message interrupts are edges. Each handler acknowledges its
  * status before draining, so a completion posted while it drains raises a
  * new interrupt rather than being left behind.
@@ -23,6 +26,7 @@
 #include <media/v4l2-event.h>
 
 #include "daqcap.h"
+#include "daqcap-compat.h"
 
 /* Channel interrupts that are errors, and those after which it is halted. */
 #define DAQCAP_CH_IRQ_ERRORS	(DAQCAP_CH_IRQ_FIFO_OVERFLOW | \
@@ -91,36 +95,24 @@ static void daqcap_chan_storm(struct daqcap_chan *chan, bool idle, u32 status)
 	}
 }
 
-static irqreturn_t daqcap_chan_service(struct daqcap_chan *chan)
+/*
+ * Serve a channel's events @status, already acknowledged, and drain its
+ * completion ring: for an interrupt, or for the poll timer (@polled).
+ */
+static void daqcap_chan_serve(struct daqcap_chan *chan, unsigned long status,
+			      bool polled)
 {
 	struct device *dev = &chan->dev->pdev->dev;
-	unsigned long status;
 	unsigned int bit, n;
 
-	status = daqcap_ch_read(chan, DAQCAP_CH_IRQ_STATUS);
-	if (!status) {
-		spin_lock(&chan->lock);
-		chan->stats.spurious_irqs++;
-		daqcap_chan_storm(chan, true, 0);
-		spin_unlock(&chan->lock);
-		return IRQ_NONE;
-	}
-	if (status == U32_MAX) {
-		spin_lock(&chan->lock);
-		if (chan->running)
-			daqcap_card_dead(chan, "IRQ_STATUS");
-		else
-			dev_err_ratelimited(dev, "ch%u: card not responding\n",
-					    chan->index);
-		spin_unlock(&chan->lock);
-		return IRQ_NONE;
-	}
-	daqcap_ch_write(chan, DAQCAP_CH_IRQ_STATUS, status);
-
 	spin_lock(&chan->lock);
-	chan->stats.irqs++;
 	n = daqcap_chan_drain(chan);
-	daqcap_chan_storm(chan, !n, status);
+	if (polled) {
+		chan->stats.polls++;
+	} else {
+		chan->stats.irqs++;
+		daqcap_chan_storm(chan, !n, status);
+	}
 	if (status & DAQCAP_CH_IRQ_FIFO_OVERFLOW)
 		chan->stats.fifo_overflows++;
 	if (status & DAQCAP_CH_IRQ_DROP)
@@ -146,6 +138,33 @@ static irqreturn_t daqcap_chan_service(struct daqcap_chan *chan)
 	if (status & ~DAQCAP_CH_IRQ_ALL)
 		dev_warn_ratelimited(dev, "ch%u: unknown interrupt bits 0x%08lx\n",
 				     chan->index, status & ~DAQCAP_CH_IRQ_ALL);
+}
+
+static irqreturn_t daqcap_chan_service(struct daqcap_chan *chan)
+{
+	struct device *dev = &chan->dev->pdev->dev;
+	u32 status;
+
+	status = daqcap_ch_read(chan, DAQCAP_CH_IRQ_STATUS);
+	if (!status) {
+		spin_lock(&chan->lock);
+		chan->stats.spurious_irqs++;
+		daqcap_chan_storm(chan, true, 0);
+		spin_unlock(&chan->lock);
+		return IRQ_NONE;
+	}
+	if (status == U32_MAX) {
+		spin_lock(&chan->lock);
+		if (chan->running)
+			daqcap_card_dead(chan, "IRQ_STATUS");
+		else
+			dev_err_ratelimited(dev, "ch%u: card not responding\n",
+					    chan->index);
+		spin_unlock(&chan->lock);
+		return IRQ_NONE;
+	}
+	daqcap_ch_write(chan, DAQCAP_CH_IRQ_STATUS, status);
+	daqcap_chan_serve(chan, status, false);
 	return IRQ_HANDLED;
 }
 
@@ -274,4 +293,108 @@ irqreturn_t daqcap_shared_irq(int irq, void *data)
 	    daqcap_global_service(dev) == IRQ_HANDLED)
 		ret = IRQ_HANDLED;
 	return ret;
+}
+
+/*
+ * daqcap_poll() - look at a card that has no interrupt vector
+ * @t: &daqcap_dev.poll_timer
+ *
+ * Two reads serve the whole card: DATA_READY names the channels whose
+ * completion rings hold records, and IRQ_STATUS the channels with an event
+ * pending (their data events are masked, DATA_READY tells of those) and an
+ * input change; each is served as its interrupt would be. A card that
+ * reads all ones is left to the channels' watchdogs, as with INTx.
+ *
+ * The timer runs while the driver wants the card's interrupts
+ * (&daqcap_dev.irq_mask): every &daqcap_chan.poll_ns of the streaming
+ * channels, the shortest, else every DAQCAP_POLL_IDLE_NS for input
+ * changes. It is not rearmed once the mask is clear, and
+ * daqcap_irqs_sync() waits for its last run.
+ */
+static enum hrtimer_restart daqcap_poll(struct hrtimer *t)
+{
+	struct daqcap_dev *dev = container_of(t, struct daqcap_dev, poll_timer);
+	u32 mask = READ_ONCE(dev->irq_mask);
+	u64 period = DAQCAP_POLL_IDLE_NS;
+	unsigned long status, ready;
+	unsigned int c;
+
+	if (!mask)
+		return HRTIMER_NORESTART;
+	status = daqcap_read(dev, DAQCAP_REG_IRQ_STATUS);
+	ready = daqcap_read(dev, DAQCAP_REG_DATA_READY);
+	if (status != U32_MAX && ready != U32_MAX) {
+		status &= mask;
+		ready &= mask;
+		for (c = 0; c < dev->num_channels; c++) {
+			struct daqcap_chan *chan = &dev->chans[c];
+			u32 events = 0;
+
+			if (!((status | ready) & DAQCAP_IRQ_CHANNEL(c)))
+				continue;
+			if (status & DAQCAP_IRQ_CHANNEL(c)) {
+				events = daqcap_ch_read(chan, DAQCAP_CH_IRQ_STATUS);
+				if (events == U32_MAX)
+					continue;
+				daqcap_ch_write(chan, DAQCAP_CH_IRQ_STATUS, events);
+			}
+			daqcap_chan_serve(chan, events, true);
+		}
+		if (status & DAQCAP_IRQ_INPUT_CHANGE)
+			daqcap_global_service(dev);
+	}
+	for (c = 0; c < dev->num_channels; c++)
+		if (mask & DAQCAP_IRQ_CHANNEL(c))
+			period = min(period, READ_ONCE(dev->chans[c].poll_ns));
+	hrtimer_forward_now(t, ns_to_ktime(period));
+	return HRTIMER_RESTART;
+}
+
+/**
+ * daqcap_poll_init() - poll the card instead of taking its interrupts
+ * @dev: the card, with no interrupt vector
+ *
+ * The card's global IRQ_MASK stays 0 (daqcap_irq_mask_update()), so it
+ * never raises INTx, and its per-channel data events are masked: only
+ * DATA_READY tells of completions.
+ */
+void daqcap_poll_init(struct daqcap_dev *dev)
+{
+	unsigned int c;
+
+	dev->polled = true;
+	hrtimer_setup(&dev->poll_timer, daqcap_poll, CLOCK_MONOTONIC,
+		      HRTIMER_MODE_REL);
+	for (c = 0; c < dev->num_channels; c++)
+		dev->chans[c].irq = 0;
+}
+
+/**
+ * daqcap_poll_kick() - start polling, or poll sooner
+ * @dev: the polled card, with &daqcap_dev.reg_lock held
+ *
+ * Called when the interrupt mask changes: a channel that starts streaming
+ * is looked at within its own poll period, not the idle one. Starting the
+ * timer while its callback runs is safe: the callback's restart then only
+ * moves the expiry.
+ */
+void daqcap_poll_kick(struct daqcap_dev *dev)
+{
+	lockdep_assert_held(&dev->reg_lock);
+	if (dev->irq_mask)
+		hrtimer_start(&dev->poll_timer, 0, HRTIMER_MODE_REL);
+}
+
+/**
+ * daqcap_chan_irq_sync() - wait for the channel's running interrupt handler
+ * @chan: the channel, no longer running
+ *
+ * The poll timer serves a channel only under &daqcap_chan.lock, and only
+ * what the channel's @running allows, which its stop has cleared under
+ * that lock: there is nothing to wait for then.
+ */
+void daqcap_chan_irq_sync(struct daqcap_chan *chan)
+{
+	if (!chan->dev->polled)
+		synchronize_irq(chan->irq);
 }

@@ -925,6 +925,32 @@ int daqcap_media_links_create(struct daqcap_dev *dev)
 }
 ALLOW_ERROR_INJECTION(daqcap_media_links_create, ERRNO);
 
+/*
+ * Print "counter value" pairs, a few to a line, for LOG_STATUS: the
+ * driver's from @stats, or the card's (@stats NULL) from its registers.
+ */
+static void daqcap_log_counters(struct daqcap_chan *chan, const char *what,
+				const struct daqcap_counter *counters,
+				unsigned int n,
+				const struct daqcap_chan_stats *stats)
+{
+	char line[128];
+	unsigned int i, len = 0;
+
+	for (i = 0; i < n; i++) {
+		u64 value = stats ? daqcap_counter_value(stats, &counters[i]) :
+				    daqcap_ch_read(chan, counters[i].reg);
+
+		len += scnprintf(line + len, sizeof(line) - len, "%s%s %llu",
+				 len ? ", " : "", counters[i].name, value);
+		if (len < 80 && i + 1 < n)
+			continue;
+		v4l2_info(&chan->dev->v4l2_dev, "%s: %s: %s\n",
+			  chan->vdev.name, what, line);
+		len = 0;
+	}
+}
+
 /**
  * daqcap_chan_log_status() - print a channel's state and counters
  * @chan: the channel
@@ -932,7 +958,6 @@ ALLOW_ERROR_INJECTION(daqcap_media_links_create, ERRNO);
 void daqcap_chan_log_status(struct daqcap_chan *chan)
 {
 	struct daqcap_chan_stats s;
-	const char *name = chan->vdev.name;
 	unsigned long flags;
 	u32 status;
 
@@ -941,31 +966,15 @@ void daqcap_chan_log_status(struct daqcap_chan *chan)
 	spin_unlock_irqrestore(&chan->lock, flags);
 	status = daqcap_ch_read(chan, DAQCAP_CH_STATUS);
 
-	v4l2_info(&chan->dev->v4l2_dev, "%s: input %u, %ux%u %.4s, %s%s%s\n",
-		  name, chan->input, chan->format.width, chan->format.height,
-		  (char *)&chan->format.pixelformat,
+	v4l2_info(&chan->dev->v4l2_dev, "%s: input %u, %ux%u %.4s, %s%s%s%s\n",
+		  chan->vdev.name, chan->input, chan->format.width,
+		  chan->format.height, (char *)&chan->format.pixelformat,
 		  status & DAQCAP_CH_STATUS_RUNNING ? "running" : "stopped",
 		  status & DAQCAP_CH_STATUS_HALTED ? ", halted" : "",
-		  status & DAQCAP_CH_STATUS_STARVED ? ", starved" : "");
-	v4l2_info(&chan->dev->v4l2_dev,
-		  "%s: card: frames %u, drops %u, error frames %u, chunks %u, sequence %u\n",
-		  name, daqcap_ch_read(chan, DAQCAP_CH_FRAMES),
-		  daqcap_ch_read(chan, DAQCAP_CH_DROPS),
-		  daqcap_ch_read(chan, DAQCAP_CH_ERROR_FRAMES),
-		  daqcap_ch_read(chan, DAQCAP_CH_CHUNKS),
-		  daqcap_ch_read(chan, DAQCAP_CH_SEQUENCE));
-	v4l2_info(&chan->dev->v4l2_dev,
-		  "%s: driver: frames %llu, error frames %llu, chunks %llu, irqs %llu, watchdog %llu\n",
-		  name, s.frames, s.error_frames, s.chunks, s.irqs,
-		  s.watchdog_completions);
-	v4l2_info(&chan->dev->v4l2_dev,
-		  "%s: errors: FIFO %llu, DMA %llu, descriptor %llu, bad completions %llu, duplicates %llu, incomplete frames %llu, stop resets %llu\n",
-		  name, s.fifo_overflows, s.dma_errors, s.desc_errors,
-		  s.bad_completions, s.dup_completions, s.incomplete_frames,
-		  s.stop_resets);
-	v4l2_info(&chan->dev->v4l2_dev,
-		  "%s: card faults: buffers not taken %llu, sequences %llu, ring overruns %llu, all-ones reads %llu, spurious irqs %llu, irq storms %llu\n",
-		  name, s.unfetched_completions, s.sequence_errors,
-		  s.cpl_overruns, s.all_ones_reads, s.spurious_irqs,
-		  s.irq_storms);
+		  status & DAQCAP_CH_STATUS_STARVED ? ", starved" : "",
+		  chan->dev->polled ? ", polled" : "");
+	daqcap_log_counters(chan, "card", daqcap_chan_hw_counters,
+			    daqcap_num_chan_hw_counters, NULL);
+	daqcap_log_counters(chan, "driver", daqcap_chan_counters,
+			    daqcap_num_chan_counters, &s);
 }

@@ -13,6 +13,7 @@
 
 #include <linux/bitfield.h>
 #include <linux/bitmap.h>
+#include <linux/hrtimer.h>
 #include <linux/io.h>
 #include <linux/pci.h>
 #include <linux/spinlock.h>
@@ -34,6 +35,20 @@
 /* Descriptor ring entries: one CHAIN entry per queued buffer at most. */
 #define DAQCAP_DESC_RING_LOG2	6
 #define DAQCAP_DESC_RING_SIZE	BIT(DAQCAP_DESC_RING_LOG2)
+/*
+ * How often a polled card is looked at (daqcap_poll()): once per chunk of
+ * the fastest streaming channel, so that a frame is done within a chunk
+ * period of its last line, as with an interrupt per chunk; no more often
+ * than DAQCAP_POLL_MIN_NS, which bounds the CPU the polling takes (the
+ * completion ring holds four frames of chunks, so no poll period can fill
+ * it), and no less often than DAQCAP_POLL_MAX_NS, which bounds the latency
+ * of slow chunks. With nothing streaming, input changes are looked for
+ * every DAQCAP_POLL_IDLE_NS.
+ */
+#define DAQCAP_POLL_MIN_NS	(100 * NSEC_PER_USEC)
+#define DAQCAP_POLL_MAX_NS	(4 * NSEC_PER_MSEC)
+#define DAQCAP_POLL_IDLE_NS	(20 * NSEC_PER_MSEC)
+
 /* Chunks of a frame: DAQCAP_MAX_HEIGHT lines one line at a time. */
 #define DAQCAP_MAX_FRAME_CHUNKS	DAQCAP_MAX_HEIGHT
 
@@ -136,6 +151,8 @@ struct daqcap_buffer {
  * @error_frames: buffers completed with VB2_BUF_STATE_ERROR
  * @chunks: chunk completions accounted
  * @irqs: channel interrupts handled
+ * @polls: looks of the poll timer at the channel that found completions or
+ *	events (a polled card's @irqs)
  * @bad_completions: completion records rejected (cookie, chunk or lines
  *	out of range, or a sequence not matching the buffer's frame)
  * @dup_completions: completion records for a chunk already accounted
@@ -165,6 +182,7 @@ struct daqcap_chan_stats {
 	u64 error_frames;
 	u64 chunks;
 	u64 irqs;
+	u64 polls;
 	u64 bad_completions;
 	u64 dup_completions;
 	u64 incomplete_frames;
@@ -183,6 +201,54 @@ struct daqcap_chan_stats {
 	u64 irq_storms;
 };
 
+/* Buckets of struct daqcap_latency: up to 2^22 us (4.2 s), and longer. */
+#define DAQCAP_LATENCY_BUCKETS	24
+
+/**
+ * struct daqcap_latency - how long finished frames waited for the driver
+ * @frames: frames measured: those completed whole and without error
+ * @sum_ns: their latencies, added up
+ * @max_ns: the longest
+ * @buckets: frames by latency: [0] under 1 us, [i] from 2^(i-1) up to
+ *	2^i us, the last one from 2^(DAQCAP_LATENCY_BUCKETS - 2) us on
+ *
+ * A frame's latency runs from the card's time of its last line, brought
+ * to CLOCK_MONOTONIC, to the moment the driver hands its buffer to vb2:
+ * the interrupt (or poll) delay and the driver's own work, not the
+ * application's.
+ */
+struct daqcap_latency {
+	u64 frames;
+	u64 sum_ns;
+	u64 max_ns;
+	u64 buckets[DAQCAP_LATENCY_BUCKETS];
+};
+
+/**
+ * struct daqcap_counter - a counter, as debugfs and LOG_STATUS name it
+ * @name: its name: "name: value" in debugfs, which daqcap-info reads
+ * @offset: the driver's counters: its offset in struct daqcap_chan_stats
+ * @reg: the card's counters: its channel register
+ */
+struct daqcap_counter {
+	const char *name;
+	union {
+		size_t offset;
+		u32 reg;
+	};
+};
+
+extern const struct daqcap_counter daqcap_chan_counters[];
+extern const unsigned int daqcap_num_chan_counters;
+extern const struct daqcap_counter daqcap_chan_hw_counters[];
+extern const unsigned int daqcap_num_chan_hw_counters;
+
+static inline u64 daqcap_counter_value(const struct daqcap_chan_stats *stats,
+				       const struct daqcap_counter *c)
+{
+	return *(const u64 *)((const u8 *)stats + c->offset);
+}
+
 struct daqcap_dev;
 
 /**
@@ -190,7 +256,8 @@ struct daqcap_dev;
  * @dev: the card
  * @index: channel number
  * @regs: the channel's register block
- * @irq: Linux IRQ number serving this channel
+ * @irq: Linux IRQ number serving this channel; 0 when the card is polled
+ * @irq_name: the name of the channel's MSI-X vector in /proc/interrupts
  * @vdev: the video node
  * @pad: the video node's sink pad
  * @queue: the vb2 queue
@@ -249,6 +316,8 @@ struct daqcap_dev;
  * @last_seq: the last sequence handed out, valid if @delivered
  * @delivered: a buffer was completed since STREAMON
  * @frame_period_ns: the frame period of the timings the card was started with
+ * @poll_ns: how often a polled card must be looked at for this channel while
+ *	it streams (daqcap_poll()); set before the channel is unmasked
  * @watchdog: drains completions whose interrupt never came
  * @watchdog_irqs: @stats.irqs when the watchdog last looked
  * @storm_start: jiffies when the current interrupt rate window began
@@ -258,6 +327,7 @@ struct daqcap_dev;
  *	masking did not end; enabled again by the next start
  * @links_updating: daqcap_media_links_update() is changing the media links;
  *	under the media device's graph_mutex
+ * @latency: end of frame to buffer done, of the frames completed
  * @stats: counters
  */
 struct daqcap_chan {
@@ -265,6 +335,7 @@ struct daqcap_chan {
 	unsigned int index;
 	void __iomem *regs;
 	int irq;
+	char irq_name[40];
 
 	struct video_device vdev;
 	struct media_pad pad;
@@ -313,6 +384,7 @@ struct daqcap_chan {
 	u32 last_seq;
 	bool delivered;
 	u64 frame_period_ns;
+	u64 poll_ns;
 	struct timer_list watchdog;
 	u64 watchdog_irqs;
 	unsigned long storm_start;
@@ -320,6 +392,7 @@ struct daqcap_chan {
 	u32 storm_busy;
 	bool irq_off;
 	bool links_updating;
+	struct daqcap_latency latency;
 	struct daqcap_chan_stats stats;
 };
 
@@ -396,6 +469,11 @@ struct daqcap_lifecycle_stats {
  * @num_inputs: inputs
  * @nvecs: interrupt vectors allocated
  * @msix: one vector per channel plus a global one
+ * @polled: no interrupt vector: @poll_timer looks at the card instead
+ *	(irq_mode=poll, or no vector could be had)
+ * @irq_name: the name of the card's global or only vector in
+ *	/proc/interrupts
+ * @poll_timer: polls the card while @irq_mask enables something, if @polled
  * @dma32: the platform gave only a 32-bit DMA mask
  * @reg_lock: protects read-modify-write of the global IRQ_MASK register
  *	and the latched read of the TIMESTAMP_LO/HI pair
@@ -437,6 +515,9 @@ struct daqcap_dev {
 	unsigned int num_inputs;
 	unsigned int nvecs;
 	bool msix;
+	bool polled;
+	char irq_name[24];
+	struct hrtimer poll_timer;
 	bool dma32;
 	spinlock_t reg_lock; /* IRQ_MASK and TIMESTAMP read-modify-writes */
 	u32 irq_mask;
@@ -533,6 +614,9 @@ void daqcap_chan_watchdog(struct timer_list *t);
 irqreturn_t daqcap_chan_irq(int irq, void *data);
 irqreturn_t daqcap_global_irq(int irq, void *data);
 irqreturn_t daqcap_shared_irq(int irq, void *data);
+void daqcap_poll_init(struct daqcap_dev *dev);
+void daqcap_poll_kick(struct daqcap_dev *dev);
+void daqcap_chan_irq_sync(struct daqcap_chan *chan);
 void daqcap_input_changed(struct daqcap_dev *dev, unsigned int input);
 
 /* daqcap-video.c */
