@@ -181,6 +181,144 @@ TEST_F_TIMEOUT(daqcap, mmap_every_format_640x480, 180)
 			DAQCAP_PATTERN_VERIFY, V4L2_MEMORY_MMAP, 8, -1);
 }
 
+/*
+ * How many lines of /proc/interrupts name the action @name: the last
+ * fields of a line, after the chip and the trigger, are the actions' names,
+ * separated by ", " when a line is shared.
+ */
+static int irq_lines_named(const char *interrupts, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p = interrupts;
+	int n = 0;
+
+	while ((p = strstr(p, name))) {
+		bool start = p > interrupts && (p[-1] == ' ' || p[-1] == ',');
+		bool end = p[len] == '\n' || p[len] == ',' || p[len] == '\0';
+
+		if (start && end)
+			n++;
+		p += len;
+	}
+	return n;
+}
+
+/*
+ * Every vector of the card says whose it is in /proc/interrupts: with
+ * MSI-X, daqcap-<pci address>-chN per channel and daqcap-<pci address> for
+ * the global events; with one vector, daqcap-<pci address>; polled, none.
+ */
+TEST_F(daqcap, interrupt_vectors_are_named)
+{
+	static char interrupts[1 << 16];
+	char mode[16] = "", name[64], path[128];
+	ssize_t len;
+	int fd;
+
+	fd = open("/proc/interrupts", O_RDONLY);
+	ASSERT_LE(0, fd);
+	len = read(fd, interrupts, sizeof(interrupts) - 1);
+	close(fd);
+	ASSERT_LT(0, len);
+	interrupts[len] = '\0';
+	fd = open("/sys/module/daqcap/parameters/irq_mode", O_RDONLY);
+	if (fd >= 0) {
+		len = read(fd, mode, sizeof(mode) - 1);
+		mode[len > 0 ? len : 0] = '\0';
+		mode[strcspn(mode, "\n")] = '\0';
+		close(fd);
+	}
+
+	for (int i = 0; i < self->nnodes; i++) {
+		const struct dnode *n = &self->nodes[i];
+		unsigned int nchan = 0, vectors = 0;
+		struct dirent *de;
+		DIR *d;
+
+		if (i && !strcmp(self->nodes[i - 1].pci, n->pci))
+			continue;
+		for (int j = 0; j < self->nnodes; j++)
+			nchan += !strcmp(self->nodes[j].pci, n->pci);
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/msi_irqs", n->pci);
+		d = opendir(path);
+		while (d && (de = readdir(d)))
+			vectors += de->d_name[0] != '.';
+		if (d)
+			closedir(d);
+
+		snprintf(name, sizeof(name), "daqcap-%s", n->pci);
+		if (!strcmp(mode, "poll")) {
+			EXPECT_EQ(0, irq_lines_named(interrupts, name))
+				TH_LOG("%s: polled, yet %s has a vector", n->pci, name);
+			EXPECT_EQ(0u, vectors);
+			continue;
+		}
+		EXPECT_EQ(1, irq_lines_named(interrupts, name))
+			TH_LOG("%s: no line '%s' in /proc/interrupts", n->pci, name);
+		for (unsigned int c = 0; c < nchan; c++) {
+			snprintf(name, sizeof(name), "daqcap-%s-ch%u", n->pci, c);
+			EXPECT_EQ(vectors == nchan + 1 ? 1 : 0,
+				  irq_lines_named(interrupts, name))
+				TH_LOG("%s: %u vectors for %u channels, line '%s'",
+				       n->pci, vectors, nchan, name);
+		}
+		TH_LOG("%s: irq_mode=%s, %u message-signalled vectors for %u channels",
+		       n->pci, mode, vectors, nchan);
+	}
+}
+
+/*
+ * The driver's latency histogram (debugfs latency-chN) counts every frame
+ * it completes whole, once, in one bucket, and its figures agree.
+ */
+TEST_F_TIMEOUT(daqcap, latency_histogram_counts_frames, 120)
+{
+	int ch = chan_with_input_size(_metadata, self, 640, 480);
+	const struct dnode *node;
+	long long frames0, frames1, good0, good1, max_us, mean_us, sum = 0;
+	char path[160], line[128], file[32];
+	unsigned int buckets = 0;
+	FILE *f;
+	int fd;
+
+	ASSERT_LE(0, ch) TH_LOG("no input at 640x480");
+	node = node_of(self, 0, ch);
+	fd = chan_fd(_metadata, self, 0, ch);
+	snprintf(file, sizeof(file), "latency-ch%u", node->chan);
+	frames0 = dbg_file_counter(node->pci, file, "frames");
+	good0 = dbg_counter(node->pci, node->chan, "frames");
+	ASSERT_LE(0, frames0) TH_LOG("no debugfs %s", file);
+	capture(_metadata, fd, node, V4L2_PIX_FMT_YUYV, 0, DAQCAP_PATTERN_VERIFY,
+		V4L2_MEMORY_MMAP, 16, -1);
+	frames1 = dbg_file_counter(node->pci, file, "frames");
+	good1 = dbg_counter(node->pci, node->chan, "frames");
+	EXPECT_EQ(good1 - good0, frames1 - frames0)
+		TH_LOG("%lld frames completed, %lld measured", good1 - good0,
+		       frames1 - frames0);
+	EXPECT_LE(16, frames1 - frames0);
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/daqcap/%s/%s", node->pci, file);
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long from, count;
+		char to[24];
+
+		if (sscanf(line, "%llu-%23[0-9]: %llu", &from, to, &count) == 3 ||
+		    sscanf(line, "%llu-: %llu", &from, &count) == 2) {
+			sum += count;
+			buckets++;
+		}
+	}
+	fclose(f);
+	EXPECT_EQ(24u, buckets);
+	EXPECT_EQ(frames1, sum) TH_LOG("the buckets hold %lld frames of %lld", sum, frames1);
+	max_us = dbg_file_counter(node->pci, file, "max_us");
+	mean_us = dbg_file_counter(node->pci, file, "mean_us");
+	EXPECT_LE(mean_us, max_us);
+	TH_LOG("%s: %lld frames, mean %lld us, max %lld us", file, frames1, mean_us, max_us);
+}
+
 /* Every format at the sizes of smaller CEA timings selected on a 1080p input. */
 TEST_F_TIMEOUT(daqcap, every_format_every_size, 300)
 {
