@@ -208,8 +208,8 @@ static noinline int daqcap_irqs_request(struct daqcap_dev *dev)
 	if (ret < 0 && types & ~PCI_IRQ_MSIX)
 		ret = pci_alloc_irq_vectors(pdev, 1, 1, types & ~PCI_IRQ_MSIX);
 	if (ret < 0 && types == PCI_IRQ_ALL_TYPES) {
-		dev_warn(&pdev->dev, "no interrupt vector (%d): polling the card\n",
-			 ret);
+		dev_warn(&pdev->dev, "no interrupt vector (%pe): polling the card\n",
+			 ERR_PTR(ret));
 		types = 0;
 	}
 	if (!types) {
@@ -462,13 +462,17 @@ static void daqcap_remove(struct pci_dev *pdev)
 	unsigned int c;
 
 	daqcap_pm_exit(dev);
-	cancel_delayed_work_sync(&dev->lose_work);
 	daqcap_irq_mask_update(dev, U32_MAX, 0);
 	daqcap_debugfs_exit(dev);
 	media_device_unregister(&dev->mdev);
 	for (c = dev->num_channels; c--;)
 		daqcap_chan_unregister(&dev->chans[c]);
 	daqcap_irqs_free(dev);
+	/*
+	 * Only now that no channel streams and no handler runs: those may
+	 * find the card gone and queue it.
+	 */
+	cancel_delayed_work_sync(&dev->lose_work);
 	daqcap_card_reset(dev);
 	WRITE_ONCE(dev->state, DAQCAP_CARD_GONE);
 	v4l2_device_disconnect(&dev->v4l2_dev);

@@ -46,6 +46,12 @@ const struct daqcap_counter daqcap_chan_counters[] = {
 	DAQCAP_COUNTER(irq_storms),
 };
 
+/*
+ * Every counter is in the table, and every one is a u64, as
+ * daqcap_counter_value() reads them: the struct holds nothing else.
+ */
+static_assert(ARRAY_SIZE(daqcap_chan_counters) * sizeof(u64) ==
+	      sizeof(struct daqcap_chan_stats));
 const unsigned int daqcap_num_chan_counters = ARRAY_SIZE(daqcap_chan_counters);
 
 /* The card's own counters of a channel, shown with a "hw_" prefix. */

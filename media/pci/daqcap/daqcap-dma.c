@@ -238,7 +238,7 @@ static u64 daqcap_chan_timestamp(struct daqcap_chan *chan, u64 card_ns)
 static void daqcap_chan_latency(struct daqcap_chan *chan, u64 card_end_ns)
 {
 	struct daqcap_latency *lat = &chan->latency;
-	s64 ns = ktime_get_ns() - (card_end_ns + chan->ts_offset);
+	s64 ns = (s64)(ktime_get_ns() - card_end_ns) - chan->ts_offset;
 	unsigned int bucket;
 
 	/* The clock offset is an estimate: a frame cannot end in the future. */
@@ -761,8 +761,9 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart)
 	chan->ts_offset = daqcap_chan_clock_offset(chan);
 	chan->frame_period_ns = daqcap_chan_frame_period_ns(chan);
 	/* Unknown, the period is 0: poll as often as the bound lets. */
-	chan->poll_ns = clamp_t(u64, div_u64(chan->frame_period_ns, chunks),
-				DAQCAP_POLL_MIN_NS, DAQCAP_POLL_MAX_NS);
+	WRITE_ONCE(chan->poll_ns,
+		   clamp_t(u64, div_u64(chan->frame_period_ns, chunks),
+			   DAQCAP_POLL_MIN_NS, DAQCAP_POLL_MAX_NS));
 	if (!restart) {
 		chan->last_ts = 0;
 		chan->seq_base = 0;
@@ -794,12 +795,14 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart)
 	daqcap_ch_write(chan, DAQCAP_CH_CTRL, daqcap_chan_ctrl(chan, true));
 	status = daqcap_ch_read(chan, DAQCAP_CH_STATUS);
 	/*
-	 * Only now: until the enable resets the card's ring indices, they and
-	 * DATA_READY still describe the last session's ring, which a poll
-	 * would take for an overrun of this one. An event of the channel
+	 * Only once enabled: until the enable resets the card's ring indices,
+	 * they and DATA_READY still describe the last session's ring, which a
+	 * poll would take for an overrun of this one. An event of the channel
 	 * latched meanwhile is delivered at the unmask.
 	 */
-	daqcap_irq_mask_update(chan->dev, 0, DAQCAP_IRQ_CHANNEL(chan->index));
+	if (!(status & DAQCAP_CH_STATUS_CONFIG_ERR))
+		daqcap_irq_mask_update(chan->dev, 0,
+				       DAQCAP_IRQ_CHANNEL(chan->index));
 	mutex_unlock(&chan->dev->start_lock);
 	/* All ones, a card that does not answer, refuses too. */
 	if (status & DAQCAP_CH_STATUS_CONFIG_ERR) {

@@ -108,7 +108,8 @@ static void daqcap_chan_serve(struct daqcap_chan *chan, unsigned long status,
 	spin_lock(&chan->lock);
 	n = daqcap_chan_drain(chan);
 	if (polled) {
-		chan->stats.polls++;
+		if (n || status)
+			chan->stats.polls++;
 	} else {
 		chan->stats.irqs++;
 		daqcap_chan_storm(chan, !n, status);
@@ -308,8 +309,10 @@ irqreturn_t daqcap_shared_irq(int irq, void *data)
  * The timer runs while the driver wants the card's interrupts
  * (&daqcap_dev.irq_mask): every &daqcap_chan.poll_ns of the streaming
  * channels, the shortest, else every DAQCAP_POLL_IDLE_NS for input
- * changes. It is not rearmed once the mask is clear, and
- * daqcap_irqs_sync() waits for its last run.
+ * changes. It rearms itself under &daqcap_dev.reg_lock, where the mask
+ * changes and daqcap_poll_kick() starts it: a kick during a run leaves the
+ * timer queued as the kick wanted, and a mask cleared meanwhile stops it.
+ * daqcap_irqs_sync() waits for the last run.
  */
 static enum hrtimer_restart daqcap_poll(struct hrtimer *t)
 {
@@ -346,8 +349,12 @@ static enum hrtimer_restart daqcap_poll(struct hrtimer *t)
 	for (c = 0; c < dev->num_channels; c++)
 		if (mask & DAQCAP_IRQ_CHANNEL(c))
 			period = min(period, READ_ONCE(dev->chans[c].poll_ns));
-	hrtimer_forward_now(t, ns_to_ktime(period));
-	return HRTIMER_RESTART;
+
+	spin_lock(&dev->reg_lock);
+	if (dev->irq_mask && !hrtimer_is_queued(t))
+		hrtimer_start(t, ns_to_ktime(period), HRTIMER_MODE_REL);
+	spin_unlock(&dev->reg_lock);
+	return HRTIMER_NORESTART;
 }
 
 /**
@@ -374,9 +381,8 @@ void daqcap_poll_init(struct daqcap_dev *dev)
  * @dev: the polled card, with &daqcap_dev.reg_lock held
  *
  * Called when the interrupt mask changes: a channel that starts streaming
- * is looked at within its own poll period, not the idle one. Starting the
- * timer while its callback runs is safe: the callback's restart then only
- * moves the expiry.
+ * is looked at immediately, and from then on within its own poll period,
+ * not the idle one.
  */
 void daqcap_poll_kick(struct daqcap_dev *dev)
 {
@@ -387,14 +393,20 @@ void daqcap_poll_kick(struct daqcap_dev *dev)
 
 /**
  * daqcap_chan_irq_sync() - wait for the channel's running interrupt handler
- * @chan: the channel, no longer running
+ * @chan: the channel, no longer running, its interrupts masked
  *
- * The poll timer serves a channel only under &daqcap_chan.lock, and only
- * what the channel's @running allows, which its stop has cleared under
- * that lock: there is nothing to wait for then.
+ * A poll that read the mask before the channel was masked may still be
+ * about to serve it: the timer is cancelled, which waits for it, and
+ * started again for what the mask still wants.
  */
 void daqcap_chan_irq_sync(struct daqcap_chan *chan)
 {
-	if (!chan->dev->polled)
+	struct daqcap_dev *dev = chan->dev;
+
+	if (!dev->polled) {
 		synchronize_irq(chan->irq);
+		return;
+	}
+	hrtimer_cancel(&dev->poll_timer);
+	daqcap_irq_mask_update(dev, 0, 0);
 }

@@ -147,6 +147,10 @@ struct daqcap_buffer {
 
 /**
  * struct daqcap_chan_stats - what a channel counted since it was created
+ *
+ * Only u64 counters, each in daqcap_chan_counters[], which debugfs and
+ * VIDIOC_LOG_STATUS print.
+ *
  * @frames: buffers completed without error
  * @error_frames: buffers completed with VB2_BUF_STATE_ERROR
  * @chunks: chunk completions accounted
