@@ -25,13 +25,18 @@ include utils/utils.mk
 include gst-examples/gst-examples.mk
 
 .PHONY: help setup emulator kernels debug-kernel modules module install \
-	dkms-check vm demo test soak check tools clean
+	dkms-check vm demo bench test soak check tools clean
 
 help:
 	@echo "daqcap: V4L2 driver, emulated card and VM bench"
 	@echo
 	@echo "  make demo       boot the emulated card, capture from every channel, and"
 	@echo "                  leave pictures and figures in out/demo/"
+	@echo "  make bench      measure daqcap side by side with vivid in the VM:"
+	@echo "                  cost per frame by size and I/O method, interrupts"
+	@echo "                  and latency by coalescing setting and polled, the"
+	@echo "                  card's ceiling; report and plots in out/bench/"
+	@echo "                  (utils/daqcap-bench --help; about 5 minutes)"
 	@echo "  make test       install what is missing, build everything, run every"
 	@echo "                  test suite; ends with 'N passed, N failed, N skipped'"
 	@echo "  make emulator   build qemu-system-x86_64 with the DAQCAP card model"
@@ -103,6 +108,12 @@ demo:
 	scripts/demo
 
 tools: pattern-all utils-all gst-examples-all
+
+bench:
+	scripts/setup emulator bench driver plots
+	emulator/build
+	$(MAKE) --no-print-directory modules tools
+	utils/daqcap-bench $(BENCH_ARGS)
 
 SOAK_ARGS ?=
 FUZZ_KERNELS ?= 6.1 6.12

@@ -18,10 +18,12 @@
 #   utils-all       the tools, their unit test and, when rst2man (Debian:
 #                   python3-docutils) is there, the man pages (default when
 #                   run on its own)
-#   utils-tools     $(UTILS_BUILD)/bin/daqcap-verify, .../daqcap-info
+#   utils-tools     $(UTILS_BUILD)/bin/daqcap-verify, .../daqcap-info,
+#                   .../daqcap-cost (utils/daqcap-bench's measuring half)
 #   utils-test      $(UTILS_BUILD)/tests/test-verify (ASan + UBSan build of
 #                   daqcap-verify's checking code, with synthetic frames)
-#   utils-man       $(UTILS_BUILD)/man/daqcap-verify.1, daqcap-info.1
+#   utils-man       $(UTILS_BUILD)/man/daqcap-verify.1, daqcap-info.1,
+#                   daqcap-cost.1, daqcap-bench.1
 #   utils-check     on the host, no card needed: the unit test and the
 #                   command-line tests (tests/utils/cli-test); TAP on
 #                   stdout, fails if any test fails
@@ -60,17 +62,19 @@ UTILS_PATTERN_DEPS := $(_ut)pattern/daqcap-pattern.c \
 
 UTILS_VERIFY := $(UTILS_BUILD)/bin/daqcap-verify
 UTILS_INFO := $(UTILS_BUILD)/bin/daqcap-info
+UTILS_COST := $(UTILS_BUILD)/bin/daqcap-cost
 UTILS_TEST := $(UTILS_BUILD)/tests/test-verify
 UTILS_PATTERN_OBJ := $(UTILS_BUILD)/utils/daqcap-pattern.o
 UTILS_MANPAGES := $(UTILS_BUILD)/man/daqcap-verify.1 \
-	$(UTILS_BUILD)/man/daqcap-info.1
+	$(UTILS_BUILD)/man/daqcap-info.1 $(UTILS_BUILD)/man/daqcap-cost.1 \
+	$(UTILS_BUILD)/man/daqcap-bench.1
 
 .PHONY: utils-all utils-tools utils-test utils-man utils-check \
 	utils-vm-check utils-lint utils-clean
 
 utils-all: utils-tools utils-test $(if $(RST2MAN),utils-man)
 
-utils-tools: $(UTILS_VERIFY) $(UTILS_INFO)
+utils-tools: $(UTILS_VERIFY) $(UTILS_INFO) $(UTILS_COST)
 
 utils-test: $(UTILS_TEST)
 
@@ -87,6 +91,11 @@ $(UTILS_VERIFY): $(_ut)utils/src/daqcap-verify.c $(UTILS_PATTERN_OBJ) \
 
 $(UTILS_INFO): $(_ut)utils/src/daqcap-info.c $(UTILS_TOOL_H) \
 		$(_ut)media/pci/daqcap/daqcap-regs.h $(_utils_mk)
+	@mkdir -p $(@D)
+	$(CC) $(UTILS_WARN) $(UTILS_CFLAGS) $(UTILS_INC) -o $@ $< \
+		$(UTILS_LDFLAGS)
+
+$(UTILS_COST): $(_ut)utils/src/daqcap-cost.c $(UTILS_TOOL_H) $(_utils_mk)
 	@mkdir -p $(@D)
 	$(CC) $(UTILS_WARN) $(UTILS_CFLAGS) $(UTILS_INC) -o $@ $< \
 		$(UTILS_LDFLAGS)
@@ -120,13 +129,13 @@ utils-vm-check: $(UTILS_VERIFY) $(UTILS_INFO)
 _utils_clang := $(shell command -v clang 2>/dev/null)
 
 utils-lint:
-	for f in daqcap-verify daqcap-info; do \
+	for f in daqcap-verify daqcap-info daqcap-cost; do \
 		$(CC) $(UTILS_WARN) -O2 -Wconversion -Wsign-conversion \
 			$(UTILS_INC) -fsyntax-only $(_ut)utils/src/$$f.c || \
 			exit 1; \
 	done
 ifneq ($(_utils_clang),)
-	for f in daqcap-verify daqcap-info; do \
+	for f in daqcap-verify daqcap-info daqcap-cost; do \
 		clang -std=gnu11 -Weverything -Wno-padded \
 			-Wno-declaration-after-statement -Wno-documentation \
 			-Wno-documentation-unknown-command \
@@ -138,7 +147,7 @@ ifneq ($(_utils_clang),)
 endif
 
 utils-clean:
-	rm -f $(UTILS_VERIFY) $(UTILS_INFO) $(UTILS_TEST) $(UTILS_PATTERN_OBJ)
+	rm -f $(UTILS_VERIFY) $(UTILS_INFO) $(UTILS_COST) $(UTILS_TEST) $(UTILS_PATTERN_OBJ)
 	rm -f $(UTILS_MANPAGES)
 
 # Run on its own, default to utils-all; included, leave the includer's
