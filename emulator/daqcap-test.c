@@ -762,6 +762,9 @@ static void test_drops_and_wrap(void)
     /* Nothing queued: the frame is dropped but the sequence advances. */
     step_frames(&c, 1);
     g_assert_cmpuint(crd(&ch, DAQCAP_CH_DROPS), ==, 1);
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_DROPS_NO_BUFFER), ==, 1);
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_DROPS_RING_FULL), ==, 0);
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_DROPS_LATE), ==, 0);
     g_assert_cmpuint(crd(&ch, DAQCAP_CH_SEQUENCE), ==, 1);
     g_assert(crd(&ch, DAQCAP_CH_STATUS) & DAQCAP_CH_STATUS_STARVED);
     g_assert(crd(&ch, DAQCAP_CH_IRQ_STATUS) & DAQCAP_CH_IRQ_DROP);
@@ -794,6 +797,11 @@ static void test_drops_and_wrap(void)
     g_assert_cmpuint(drain(&ch, cpl, 16), ==, 1);
     g_assert_cmpuint(cpl[0].cookie, ==, 9);
     g_assert_cmpuint(cpl[0].seq, ==, last_seq + 2);   /* the gap shows */
+    /* Every drop has its reason but the injected one. */
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_DROPS_NO_BUFFER) +
+                     crd(&ch, DAQCAP_CH_DROPS_RING_FULL) +
+                     crd(&ch, DAQCAP_CH_DROPS_LATE) + 1, ==,
+                     crd(&ch, DAQCAP_CH_DROPS));
     card_stop(&c);
 }
 
@@ -1403,6 +1411,9 @@ static void test_cpl_ring_full(void)
     g_assert_cmpuint(crd(&ch, DAQCAP_CH_CPL_TAIL), ==, 16);
     g_assert_cmpuint(crd(&ch, DAQCAP_CH_FRAMES), ==, 4);
     g_assert_cmpuint(crd(&ch, DAQCAP_CH_DROPS), >=, 1);
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_DROPS_RING_FULL), ==,
+                     crd(&ch, DAQCAP_CH_DROPS));
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_DROPS_NO_BUFFER), ==, 0);
     g_assert_cmphex(rd(&c, DAQCAP_REG_DATA_READY), ==, 1);
     g_assert_cmpuint(drain(&ch, cpl, 32), ==, 16);
     g_assert_cmphex(rd(&c, DAQCAP_REG_DATA_READY), ==, 0);

@@ -146,6 +146,8 @@ typedef struct DaqcapChannel {
     uint32_t desc_log2, cpl_log2;
     uint32_t desc_head, desc_tail, cpl_head, cpl_tail;
     uint32_t sequence, frames, drops, chunks, error_frames;
+    /* DROPS by reason; the injected faults' drops count in none of them */
+    uint32_t drops_no_buffer, drops_ring_full, drops_late;
     uint64_t bytes;
     uint32_t bytes_hi_latch;
 
@@ -966,11 +968,15 @@ static bool daqcap_format_ok(uint32_t format)
            (DAQCAP_FORMATS_ALL & (1u << format));
 }
 
-static void daqcap_drop_frame(DaqcapChannel *ch, const char *why)
+static void daqcap_drop_frame(DaqcapChannel *ch, const char *why,
+                              uint32_t *reason)
 {
     trace_daqcap_drop(ch->index, ch->sequence, why);
     ch->sequence++;
     ch->drops++;
+    if (reason) {
+        (*reason)++;
+    }
     ch->stat_drops++;
     ch->status |= DAQCAP_CH_STATUS_STARVED;
     daqcap_chan_raise(ch, DAQCAP_CH_IRQ_DROP);
@@ -1002,12 +1008,12 @@ static void daqcap_start_frame(DaqcapChannel *ch, int64_t sof)
     if (ch->faults & DAQCAP_FAULT_DROP) {
         /* As if the line FIFO had no room: the queued buffer stays queued. */
         ch->faults &= ~DAQCAP_FAULT_DROP;
-        daqcap_drop_frame(ch, "injected");
+        daqcap_drop_frame(ch, "injected", NULL);
         return;
     }
     if (ch->lie_hold) {
         if ((int32_t)(ch->cpl_head - ch->lie_tail) < 0) {
-            daqcap_drop_frame(ch, "lie not read yet");
+            daqcap_drop_frame(ch, "lie not read yet", NULL);
             return;
         }
         ch->lie_hold = false;
@@ -1015,7 +1021,7 @@ static void daqcap_start_frame(DaqcapChannel *ch, int64_t sof)
     used = ch->cpl_tail - ch->cpl_head;
     if (used > (1u << ch->cpl_log2) ||
         (1u << ch->cpl_log2) - used < nchunks) {
-        daqcap_drop_frame(ch, "completion ring full");
+        daqcap_drop_frame(ch, "completion ring full", &ch->drops_ring_full);
         return;
     }
     ret = daqcap_fetch_buffer(ch);
@@ -1023,7 +1029,7 @@ static void daqcap_start_frame(DaqcapChannel *ch, int64_t sof)
         return;
     }
     if (ret == 0) {
-        daqcap_drop_frame(ch, "no buffer");
+        daqcap_drop_frame(ch, "no buffer", &ch->drops_no_buffer);
         return;
     }
 
@@ -1212,7 +1218,7 @@ static void daqcap_event_run(DaqcapChannel *ch)
             if (after > now) {
                 break;
             }
-            daqcap_drop_frame(ch, "emulation fell behind");
+            daqcap_drop_frame(ch, "emulation fell behind", &ch->drops_late);
             ch->next_sof_ns = after;
         }
         daqcap_start_frame(ch, ch->next_sof_ns);
@@ -1342,6 +1348,7 @@ static void daqcap_channel_reset(DaqcapChannel *ch)
     ch->desc_head = ch->desc_tail = 0;
     ch->cpl_head = ch->cpl_tail = 0;
     ch->sequence = ch->frames = ch->drops = ch->chunks = 0;
+    ch->drops_no_buffer = ch->drops_ring_full = ch->drops_late = 0;
     ch->error_frames = 0;
     ch->bytes = 0;
     ch->bytes_hi_latch = 0;
@@ -1411,6 +1418,12 @@ static uint64_t daqcap_chan_read(DaqcapChannel *ch, hwaddr reg)
         return ch->bytes_hi_latch;
     case DAQCAP_CH_ERROR_FRAMES:
         return ch->error_frames;
+    case DAQCAP_CH_DROPS_NO_BUFFER:
+        return ch->drops_no_buffer;
+    case DAQCAP_CH_DROPS_RING_FULL:
+        return ch->drops_ring_full;
+    case DAQCAP_CH_DROPS_LATE:
+        return ch->drops_late;
     default:
         qemu_log_mask(LOG_GUEST_ERROR,
                       "daqcap: read of unknown channel %u register 0x%02"

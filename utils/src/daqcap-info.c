@@ -40,7 +40,7 @@
 
 #define MAX_NODES	256
 #define MAX_CTRLS	32
-#define MAX_COUNTERS	32
+#define MAX_COUNTERS	64
 #define MAX_REGS	512
 #define MAX_LIFECYCLE	32
 

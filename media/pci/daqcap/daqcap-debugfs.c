@@ -58,6 +58,9 @@ const unsigned int daqcap_num_chan_counters = ARRAY_SIZE(daqcap_chan_counters);
 const struct daqcap_counter daqcap_chan_hw_counters[] = {
 	{ .name = "frames", .reg = DAQCAP_CH_FRAMES },
 	{ .name = "drops", .reg = DAQCAP_CH_DROPS },
+	{ .name = "drops_no_buffer", .reg = DAQCAP_CH_DROPS_NO_BUFFER },
+	{ .name = "drops_ring_full", .reg = DAQCAP_CH_DROPS_RING_FULL },
+	{ .name = "drops_late", .reg = DAQCAP_CH_DROPS_LATE },
 	{ .name = "error_frames", .reg = DAQCAP_CH_ERROR_FRAMES },
 	{ .name = "chunks", .reg = DAQCAP_CH_CHUNKS },
 	{ .name = "sequence", .reg = DAQCAP_CH_SEQUENCE },
@@ -120,6 +123,9 @@ static const struct debugfs_reg32 daqcap_chan_regs[] = {
 	{ "DROPS", DAQCAP_CH_DROPS },
 	{ "CHUNKS", DAQCAP_CH_CHUNKS },
 	{ "ERROR_FRAMES", DAQCAP_CH_ERROR_FRAMES },
+	{ "DROPS_NO_BUFFER", DAQCAP_CH_DROPS_NO_BUFFER },
+	{ "DROPS_RING_FULL", DAQCAP_CH_DROPS_RING_FULL },
+	{ "DROPS_LATE", DAQCAP_CH_DROPS_LATE },
 };
 
 static int daqcap_registers_show(struct seq_file *s, void *unused)

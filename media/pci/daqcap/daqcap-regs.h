@@ -216,6 +216,9 @@
 #define DAQCAP_CH_BYTES_LO		0x70	/* RO, latches BYTES_HI */
 #define DAQCAP_CH_BYTES_HI		0x74	/* RO */
 #define DAQCAP_CH_ERROR_FRAMES		0x78	/* RO, frames completed in error */
+#define DAQCAP_CH_DROPS_NO_BUFFER	0x7c	/* RO, drops: no buffer queued */
+#define DAQCAP_CH_DROPS_RING_FULL	0x80	/* RO, drops: completion ring full */
+#define DAQCAP_CH_DROPS_LATE		0x84	/* RO, drops: card fell behind */
 
 /* Ring sizes accepted by DESC_SIZE_LOG2 and CPL_SIZE_LOG2. */
 #define DAQCAP_RING_MIN_LOG2		4	/* 16 entries */
