@@ -36,7 +36,7 @@ help:
 	@echo "                  cost per frame by size and I/O method, interrupts"
 	@echo "                  and latency by coalescing setting and polled, the"
 	@echo "                  card's ceiling; report and plots in out/bench/"
-	@echo "                  (utils/daqcap-bench --help; about 5 minutes)"
+	@echo "                  (utils/daqcap-bench --help; about 8 minutes)"
 	@echo "  make test       install what is missing, build everything, run every"
 	@echo "                  test suite; ends with 'N passed, N failed, N skipped'"
 	@echo "  make emulator   build qemu-system-x86_64 with the DAQCAP card model"

@@ -50,7 +50,7 @@ static struct {
 	.buffers = 4,
 	.frames = MAX_FRAMES,
 	.seconds = 5,
-	.baseline_s = 2,
+	.baseline_s = UINT32_MAX,
 	.warmup = 10,
 	.timeout_s = 10,
 };
@@ -76,8 +76,9 @@ static void usage(FILE *fp)
 "  -s, --seconds SEC   measure for SEC s (default 5), or until\n"
 "  -n, --frames N      frames were measured (default %d), after\n"
 "  -w, --warmup N      frames not measured (default 10)\n"
-"      --baseline SEC  first measure the idle machine for SEC s (default 2;\n"
-"                      0: no baseline) and subtract its busy time\n"
+"      --baseline SEC  first measure the idle machine for SEC s (default:\n"
+"                      as long as --seconds; 0: no baseline) and subtract\n"
+"                      its busy share\n"
 "      --irq NAME      count the interrupts of the /proc/interrupts lines\n"
 "                      whose action is NAME (e.g. daqcap-0000:01:00.0-ch0)\n"
 "      --timeout SEC   give up when no frame comes for SEC s (default 10)\n"
@@ -88,12 +89,14 @@ static void usage(FILE *fp)
 "(the time all CPUs were not idle, from /proc/stat's idle time, which\n"
 "counts in USER_HZ ticks: measure for seconds, not a few frames; less\n"
 "what the machine was busy with before streaming, at the baseline's\n"
-"rate), cpu_us_per_frame_gross (without that), baseline_busy_percent,\n"
-"process_cpu_us_per_frame (this program's, getrusage), latency_us {p50,\n"
-"p99, max} (CLOCK_MONOTONIC at DQBUF minus the buffer's timestamp, of the\n"
-"frames whose timestamp is not ahead of it), timestamps_ahead (the frames\n"
-"whose timestamp was), drops (sequence gaps), error_frames, and\n"
-"irqs_per_frame with --irq.\n"
+"rate), cpu_us_resolution (what the tick rounding can make it wrong\n"
+"by, either way), cpu_us_per_frame_gross (without the baseline),\n"
+"baseline_busy_percent, process_cpu_us_per_frame (this program's,\n"
+"getrusage), latency_us {p50, p99, max} (CLOCK_MONOTONIC at DQBUF minus\n"
+"the buffer's monotonic timestamp, of the frames without error; a\n"
+"timestamp ahead of DQBUF counts as 0; null when most were ahead, or the\n"
+"timestamps are not monotonic), timestamps_ahead, drops (sequence gaps),\n"
+"error_frames, and irqs_per_frame with --irq (null if no line has NAME).\n"
 "\n"
 "Exit status: 0 on success, 1 if capture failed, 2 on bad usage.\n",
 		MAX_BUFFERS, MAX_FRAMES);
@@ -154,36 +157,43 @@ static uint64_t process_cpu_ns(void)
 			       (uint64_t)ru.ru_stime.tv_usec) * 1000u;
 }
 
-/* Interrupts so far on the /proc/interrupts lines whose action is @name. */
-static uint64_t irq_count(const char *name)
+/*
+ * Interrupts so far on the /proc/interrupts lines whose action is @name
+ * (the names close a line, after the chip and the trigger, separated by
+ * ", " when the line is shared); -1 if no line has it.
+ */
+static int64_t irq_count(const char *name)
 {
-	char line[1024];
-	uint64_t total = 0;
-	size_t len = strlen(name);
+	size_t len = strlen(name), cap = 0;
+	char *line = NULL;
+	int64_t total = -1;
 	FILE *f = fopen("/proc/interrupts", "r");
 
 	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		char *p = strstr(line, name);
-		char *q;
+		return -1;
+	while (getline(&line, &cap, f) > 0) {
+		bool named = false;
+		char *p, *q;
 
-		if (!p || p == line || (p[-1] != ' ' && p[-1] != ',') ||
-		    (p[len] != '\n' && p[len] != ',' && p[len] != '\0'))
-			continue;
+		for (p = line; !named && (p = strstr(p, name)); p += len)
+			named = p > line && (p[-1] == ' ' || p[-1] == ',') &&
+				(p[len] == '\n' || p[len] == ',' || p[len] == '\0');
 		q = strchr(line, ':');
-		if (!q)
+		if (!named || !q)
 			continue;
+		if (total < 0)
+			total = 0;
 		for (q++;;) {
 			char *end;
 			unsigned long long c = strtoull(q, &end, 10);
 
 			if (end == q)
 				break;
-			total += c;
+			total += (int64_t)c;
 			q = end;
 		}
 	}
+	free(line);
 	fclose(f);
 	return total;
 }
@@ -335,11 +345,14 @@ int main(int argc, char **argv)
 	struct v4l2_capability cap = { 0 };
 	struct v4l2_format fmt = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
 	enum v4l2_buf_type type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
-	uint64_t t0 = 0, idle0 = 0, proc0 = 0, irq0 = 0, t1, idle1, proc1, irq1;
+	uint64_t t0 = 0, idle0 = 0, proc0 = 0, t1, idle1, proc1;
+	int64_t irq0 = -1, irq1 = -1;
 	unsigned int nbufs = 0, got = 0, measured = 0, errors = 0, drops = 0;
 	unsigned int nlat = 0, ahead = 0;
 	long ncpus = sysconf(_SC_NPROCESSORS_ONLN);
-	double busy, net, base_rate = 0;
+	double cpus = ncpus > 0 ? (double)ncpus : 1;
+	double busy, net, base_rate = 0, tick_ns, resolution;
+	bool monotonic = true;
 	uint32_t last_seq = 0;
 	bool have_seq = false;
 	char fcc[8];
@@ -410,6 +423,8 @@ int main(int argc, char **argv)
 	 * programs; in a VM, the emulation's own ticks), as a share of its
 	 * CPUs' time, measured while this program sleeps.
 	 */
+	if (opt.baseline_s == UINT32_MAX)
+		opt.baseline_s = opt.seconds;
 	if (opt.baseline_s) {
 		uint64_t b0 = now_ns(), i0 = idle_ns(), b1, i1;
 		double cpu_ns;
@@ -417,10 +432,8 @@ int main(int argc, char **argv)
 		sleep(opt.baseline_s);
 		b1 = now_ns();
 		i1 = idle_ns();
-		cpu_ns = (double)(b1 - b0) * (double)(ncpus > 0 ? ncpus : 1);
+		cpu_ns = (double)(b1 - b0) * cpus;
 		base_rate = (cpu_ns - (double)(i1 - i0)) / cpu_ns;
-		if (base_rate < 0)
-			base_rate = 0;
 	}
 	if (setup_buffers(fd, bufs, &nbufs, fmt.fmt.pix.sizeimage)) {
 		fprintf(stderr, PROG ": %s: cannot set up %s buffers\n",
@@ -464,19 +477,24 @@ int main(int argc, char **argv)
 			t0 = done;
 			idle0 = idle_ns();
 			proc0 = process_cpu_ns();
-			irq0 = opt.irq ? irq_count(opt.irq) : 0;
+			irq0 = opt.irq ? irq_count(opt.irq) : -1;
 			have_seq = false;
 		}
 		if (got > opt.warmup + 1) {
 			ts = (uint64_t)b.timestamp.tv_sec * 1000000000u +
 			     (uint64_t)b.timestamp.tv_usec * 1000u;
 			measured++;
-			if (done >= ts)
-				latency[nlat++] = done - ts;
-			else
-				ahead++;
-			if (b.flags & V4L2_BUF_FLAG_ERROR)
+			if ((b.flags & V4L2_BUF_FLAG_TIMESTAMP_MASK) !=
+			    V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC)
+				monotonic = false;
+			if (b.flags & V4L2_BUF_FLAG_ERROR) {
 				errors++;
+			} else {
+				/* As the driver counts a frame "from the future". */
+				if (done < ts)
+					ahead++;
+				latency[nlat++] = done > ts ? done - ts : 0;
+			}
 			if (have_seq && b.sequence > last_seq + 1)
 				drops += b.sequence - last_seq - 1;
 		}
@@ -490,38 +508,50 @@ int main(int argc, char **argv)
 	t1 = now_ns();
 	idle1 = idle_ns();
 	proc1 = process_cpu_ns();
-	irq1 = opt.irq ? irq_count(opt.irq) : 0;
+	irq1 = opt.irq ? irq_count(opt.irq) : -1;
 	xioctl(fd, VIDIOC_STREAMOFF, &type);
 
 	qsort(latency, nlat, sizeof(latency[0]), cmp_u64);
-	if (!nlat)
-		latency[nlat++] = 0;
-	busy = (double)(t1 - t0) * (double)(ncpus > 0 ? ncpus : 1) -
-	       (double)(idle1 - idle0);
-	if (busy < 0)
-		busy = 0;
-	net = busy - base_rate * (double)(t1 - t0) * (double)(ncpus > 0 ? ncpus : 1);
-	if (net < 0)
-		net = 0;
+	busy = (double)(t1 - t0) * cpus - (double)(idle1 - idle0);
+	net = busy - base_rate * (double)(t1 - t0) * cpus;
+	/*
+	 * Each idle reading is rounded down to a tick: the busy time is off
+	 * by up to a tick, and the baseline's by up to a tick scaled to the
+	 * measurement's length.
+	 */
+	tick_ns = 1e9 / (double)(sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100);
+	resolution = tick_ns * (1 + (opt.baseline_s ?
+		(double)(t1 - t0) / 1e9 / opt.baseline_s : 0));
 	printf("{\"device\": \"%s\", \"driver\": \"%s\", \"width\": %u, \"height\": %u, "
 	       "\"pixelformat\": \"%s\", \"bytes\": %u, \"io\": \"%s\", \"buffers\": %u, "
 	       "\"frames\": %u, \"seconds\": %.3f, \"fps\": %.2f, "
-	       "\"cpu_us_per_frame\": %.1f, \"cpu_us_per_frame_gross\": %.1f, "
-	       "\"baseline_busy_percent\": %.2f, \"process_cpu_us_per_frame\": %.1f, "
-	       "\"latency_us\": {\"p50\": %.1f, \"p99\": %.1f, \"max\": %.1f}, "
-	       "\"timestamps_ahead\": %u, \"drops\": %u, \"error_frames\": %u, \"cpus\": %ld",
+	       "\"cpu_us_per_frame\": %.1f, \"cpu_us_resolution\": %.1f, "
+	       "\"cpu_us_per_frame_gross\": %.1f, "
+	       "\"baseline_busy_percent\": %.2f, \"process_cpu_us_per_frame\": %.1f, ",
 	       opt.device, (const char *)cap.driver, fmt.fmt.pix.width,
 	       fmt.fmt.pix.height, fourcc_str(fmt.fmt.pix.pixelformat, fcc),
 	       fmt.fmt.pix.sizeimage, io_name(), nbufs, measured,
 	       (double)(t1 - t0) / 1e9, measured * 1e9 / (double)(t1 - t0),
-	       net / 1e3 / measured, busy / 1e3 / measured, base_rate * 100,
-	       (double)(proc1 - proc0) / 1e3 / measured,
-	       (double)latency[nlat / 2] / 1e3,
-	       (double)latency[(nlat * 99) / 100] / 1e3,
-	       (double)latency[nlat - 1] / 1e3, ahead, drops, errors, ncpus);
-	if (opt.irq)
+	       net / 1e3 / measured, resolution / 1e3 / measured,
+	       busy / 1e3 / measured, base_rate * 100,
+	       (double)(proc1 - proc0) / 1e3 / measured);
+	if (nlat && monotonic && ahead * 2 <= nlat)
+		/* p99: the smallest value at least 99% of the frames reach. */
+		printf("\"latency_us\": {\"p50\": %.1f, \"p99\": %.1f, \"max\": %.1f}, ",
+		       (double)latency[(nlat - 1) / 2] / 1e3,
+		       (double)latency[(nlat * 99 + 99) / 100 - 1] / 1e3,
+		       (double)latency[nlat - 1] / 1e3);
+	else
+		printf("\"latency_us\": null, ");
+	printf("\"timestamps_ahead\": %u, \"drops\": %u, \"error_frames\": %u, \"cpus\": %ld",
+	       ahead, drops, errors, ncpus);
+	if (opt.irq && (irq0 < 0 || irq1 < 0)) {
+		fprintf(stderr, PROG ": no /proc/interrupts line is named %s\n", opt.irq);
+		printf(", \"irqs_per_frame\": null");
+	} else if (opt.irq) {
 		printf(", \"irqs_per_frame\": %.3f",
 		       (double)(irq1 - irq0) / measured);
+	}
 	printf("}\n");
 	return 0;
 }
