@@ -2795,6 +2795,22 @@ static void setup_udmabuf(struct rng *r)
 		fd = ioctl(dev, UDMABUF_CREATE, &c);
 		close(mfd);
 		if (fd >= 0) {
+			/*
+			 * udmabuf builds its CPU-access table on the first
+			 * DMA_BUF_IOCTL_SYNC, testing and setting it without a
+			 * lock (begin_cpu_udmabuf() in 6.12): two threads' first
+			 * syncs of one buffer leak a table, which kmemleak then
+			 * reports. That is udmabuf's bug, not the driver's, so
+			 * the table is made here, before the threads start.
+			 */
+			struct dma_buf_sync sync = {
+				.flags = DMA_BUF_SYNC_START | DMA_BUF_SYNC_RW,
+			};
+
+			if (!ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync)) {
+				sync.flags = DMA_BUF_SYNC_END | DMA_BUF_SYNC_RW;
+				ioctl(fd, DMA_BUF_IOCTL_SYNC, &sync);
+			}
 			dmabuf_add(fd, sizes[i], "udmabuf", r);
 			made++;
 		}
