@@ -16,6 +16,13 @@ export DAQCAP_CACHE ?= $(HOME)/.cache/daqcap
 
 QEMU := $(DAQCAP_CACHE)/qemu/build/qemu-system-x86_64
 
+# When this make run started (sub-makes inherit it), so that demo, bench and
+# test print a total time that includes the installs and builds before them.
+ifndef DAQCAP_MAKE_START
+DAQCAP_MAKE_START := $(shell date +%s)
+endif
+export DAQCAP_MAKE_START
+
 # `make && sudo make install` is the real-hardware path: build for the
 # running kernel (or KDIR=...), then install.
 .DEFAULT_GOAL := module
@@ -83,10 +90,13 @@ debug-kernel:
 	scripts/build-debug-kernel >/dev/null
 
 modules: kernels
-	scripts/build-module "$$(scripts/fetch-kernel 6.1)" >/dev/null
-	scripts/build-module "$$(scripts/fetch-kernel 6.12)" >/dev/null
-	if [ -f "$(DAQCAP_CACHE)/kernels/debug/vmlinuz" ]; then \
-		scripts/build-module "$$(scripts/fetch-kernel debug)" >/dev/null; fi
+	@for k in 6.1 6.12 debug; do \
+		[ $$k != debug ] || [ -f "$(DAQCAP_CACHE)/kernels/debug/vmlinuz" ] || continue; \
+		rel=$$(scripts/fetch-kernel $$k) || exit 1; t0=$$(date +%s); \
+		echo "modules: daqcap.ko for $$rel"; \
+		scripts/build-module "$$rel" >/dev/null || exit 1; \
+		echo "modules:   done in $$(($$(date +%s) - t0))s"; \
+	done
 
 module:
 	scripts/setup driver
