@@ -45,6 +45,7 @@ static struct {
 	unsigned int baseline_s;
 	unsigned int warmup;
 	unsigned int timeout_s;
+	bool insn_marks;
 } opt = {
 	.memory = V4L2_MEMORY_MMAP,
 	.buffers = 4,
@@ -54,6 +55,26 @@ static struct {
 	.warmup = 10,
 	.timeout_s = 10,
 };
+
+/*
+ * The marks of make bench's instruction counter (emulator/daqcap-insn.c, a
+ * QEMU TCG plugin): no-ops whose displacement, "DQC" and 1 or 2, tells the
+ * plugin to open or close a counting window. A real CPU executes them as
+ * the no-ops they are.
+ */
+static void insn_mark(unsigned int op)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	if (!opt.insn_marks)
+		return;
+	if (op == 1)
+		__asm__ volatile(".byte 0x0f, 0x1f, 0x84, 0x00, 0x01, 0x43, 0x51, 0x44" ::: "memory");
+	else
+		__asm__ volatile(".byte 0x0f, 0x1f, 0x84, 0x00, 0x02, 0x43, 0x51, 0x44" ::: "memory");
+#else
+	(void)op;
+#endif
+}
 
 struct buffer {
 	void *start;
@@ -82,6 +103,8 @@ static void usage(FILE *fp)
 "      --irq NAME      count the interrupts of the /proc/interrupts lines\n"
 "                      whose action is NAME (e.g. daqcap-0000:01:00.0-ch0)\n"
 "      --timeout SEC   give up when no frame comes for SEC s (default 10)\n"
+"      --insn-marks    mark the baseline and the measurement for QEMU's\n"
+"                      instruction counter (make bench; x86 only)\n"
 "  -h, --help          show this help and exit\n"
 "\n"
 "The JSON fields: device, driver, width, height, pixelformat, bytes (a\n"
@@ -96,7 +119,9 @@ static void usage(FILE *fp)
 "the buffer's monotonic timestamp, of the frames without error; a\n"
 "timestamp ahead of DQBUF counts as 0; null when most were ahead, or the\n"
 "timestamps are not monotonic), timestamps_ahead, drops (sequence gaps),\n"
-"error_frames, and irqs_per_frame with --irq (null if no line has NAME).\n"
+"error_frames, irqs_per_frame with --irq (null if no line has NAME), and\n"
+"with --insn-marks insn_windows: the counting windows marked, the\n"
+"baseline's (if any) first.\n"
 "\n"
 "Exit status: 0 on success, 1 if capture failed, 2 on bad usage.\n",
 		MAX_BUFFERS, MAX_FRAMES);
@@ -337,6 +362,7 @@ int main(int argc, char **argv)
 		{ "warmup", required_argument, NULL, 'w' },
 		{ "irq", required_argument, NULL, 'q' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "insn-marks", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -392,6 +418,13 @@ int main(int argc, char **argv)
 		case 'q':
 			opt.irq = optarg;
 			break;
+		case 'M':
+#if defined(__x86_64__) || defined(__i386__)
+			opt.insn_marks = true;
+#else
+			usage_error("--insn-marks: no instruction counter on this architecture");
+#endif
+			break;
 		case 't':
 			opt.timeout_s = parse_uint(optarg, "--timeout", 1, 3600);
 			break;
@@ -426,12 +459,17 @@ int main(int argc, char **argv)
 	if (opt.baseline_s == UINT32_MAX)
 		opt.baseline_s = opt.seconds;
 	if (opt.baseline_s) {
-		uint64_t b0 = now_ns(), i0 = idle_ns(), b1, i1;
+		uint64_t b0, i0, b1, i1;
 		double cpu_ns;
+
+		insn_mark(1);
+		b0 = now_ns();
+		i0 = idle_ns();
 
 		sleep(opt.baseline_s);
 		b1 = now_ns();
 		i1 = idle_ns();
+		insn_mark(2);
 		cpu_ns = (double)(b1 - b0) * cpus;
 		base_rate = (cpu_ns - (double)(i1 - i0)) / cpu_ns;
 	}
@@ -479,6 +517,7 @@ int main(int argc, char **argv)
 			proc0 = process_cpu_ns();
 			irq0 = opt.irq ? irq_count(opt.irq) : -1;
 			have_seq = false;
+			insn_mark(1);
 		}
 		if (got > opt.warmup + 1) {
 			ts = (uint64_t)b.timestamp.tv_sec * 1000000000u +
@@ -505,6 +544,7 @@ int main(int argc, char **argv)
 		if (queue(fd, bufs, b.index))
 			return 1;
 	}
+	insn_mark(2);
 	t1 = now_ns();
 	idle1 = idle_ns();
 	proc1 = process_cpu_ns();
@@ -552,6 +592,8 @@ int main(int argc, char **argv)
 		printf(", \"irqs_per_frame\": %.3f",
 		       (double)(irq1 - irq0) / measured);
 	}
+	if (opt.insn_marks)
+		printf(", \"insn_windows\": %u", opt.baseline_s ? 2 : 1);
 	printf("}\n");
 	return 0;
 }
