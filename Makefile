@@ -72,7 +72,8 @@ help:
 	@echo "                  (SOAK_ARGS=\"--kernel 6.12 --seed N\", FUZZ_KERNELS=\"6.1 debug\")"
 	@echo "  make check      static checks: checkpatch --strict, kernel-doc, W=1 and"
 	@echo "                  sparse on both kernels, the datasheet/header contract,"
-	@echo "                  the pattern generator's lint"
+	@echo "                  the device-tree binding and examples (dt-schema,"
+	@echo "                  dtc), the pattern generator's lint"
 	@echo "  make setup      apt-install what the project needs"
 	@echo "  make clean      remove build/ (the QEMU and kernel caches stay)"
 	@echo
@@ -142,6 +143,7 @@ check:
 	scripts/check-contract
 	scripts/check-driver
 	scripts/check-docs
+	scripts/check-dts
 	$(MAKE) --no-print-directory pattern-lint utils-lint
 
 test:
