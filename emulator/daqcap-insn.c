@@ -94,7 +94,9 @@ static void mark(unsigned int vcpu, void *op)
 	uint64_t totals[2] = { 0, 0 };
 
 	g_mutex_lock(&lock);
-	if (GPOINTER_TO_UINT(op) == MARK_OPEN) {
+	if (!out) {
+		/* QEMU is exiting: the file is closed. */
+	} else if (GPOINTER_TO_UINT(op) == MARK_OPEN) {
 		g_hash_table_foreach(blocks, zero_block, NULL);
 		window_open = true;
 	} else if (window_open) {

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Long steps (package installs, downloads, the QEMU and kernel builds), as a
+# Long steps (package installs, downloads, the QEMU build), as a
 # newcomer should see them: one line when a step starts, naming the log
 # file that takes all of its output; a progress figure every
 # PROGRESS_INTERVAL seconds (default 30) while it runs; its time when it
@@ -10,7 +10,7 @@
 #   . "$top/scripts/progress.sh"
 #   progress_run PREFIX TITLE LOG METER COMMAND [ARG...]
 # PREFIX starts each printed line ("emulator", "setup"); METER is a
-# function given LOG (and the step's start time) that prints the figure,
+# function given LOG that prints the figure,
 # one of those below or the caller's own. All lines go to standard error,
 # so that a script's standard output stays its result. Returns COMMAND's
 # status.
@@ -39,12 +39,6 @@ progress_meter_apt() {
 	echo "$what: ${pct:-0}% (${msg,})"
 }
 
-# Object files written under the directory in PROGRESS_DIR since the step
-# started (a kernel or module build).
-progress_meter_objects() {
-	echo "$(find "$PROGRESS_DIR" -name '*.o' -newer "$2" 2>/dev/null | wc -l) objects compiled"
-}
-
 # Bytes under the directory in PROGRESS_DIR (a download).
 progress_meter_bytes() {
 	local kb
@@ -67,26 +61,28 @@ progress_time() {
 }
 
 progress_run() {
-	local prefix=$1 title=$2 log=$3 meter=$4 t0 stamp pid rc=0 waited
+	local prefix=$1 title=$2 log=$3 meter=$4 t0 ticker rc=0
 	shift 4
-	local every=${PROGRESS_INTERVAL:-30}
+	local every=${PROGRESS_INTERVAL:-30} parent=$BASHPID
 	mkdir -p "$(dirname "$log")"
-	stamp=$(mktemp "${TMPDIR:-/tmp}/progress.XXXXXX")
 	t0=$(date +%s)
 	printf '%s: %s (log: %s)\n' "$prefix" "$title" "$log" >&2
-	"$@" >"$log" 2>&1 </dev/null &
-	pid=$!
-	waited=0
-	while kill -0 "$pid" 2>/dev/null; do
-		sleep 1
-		waited=$((waited + 1))
-		if [ $((waited % every)) = 0 ] && kill -0 "$pid" 2>/dev/null; then
-			printf '%s:   %s, %s\n' "$prefix" "$($meter "$log" "$stamp")" \
+	# The step runs in the foreground, where Ctrl-C reaches it; the
+	# progress lines come from a background loop that ends with it, or
+	# with this shell if that is interrupted first.
+	(
+		waited=0
+		while sleep 1 && kill -0 "$parent" 2>/dev/null; do
+			waited=$((waited + 1))
+			[ $((waited % every)) = 0 ] || continue
+			printf '%s:   %s, %s\n' "$prefix" "$($meter "$log")" \
 				"$(progress_time $(($(date +%s) - t0)))" >&2
-		fi
-	done
-	wait "$pid" || rc=$?
-	rm -f "$stamp"
+		done
+	) &
+	ticker=$!
+	"$@" >"$log" 2>&1 </dev/null || rc=$?
+	kill "$ticker" 2>/dev/null
+	wait "$ticker" 2>/dev/null
 	if [ $rc = 0 ]; then
 		printf '%s:   done in %s\n' "$prefix" "$(progress_time $(($(date +%s) - t0)))" >&2
 	else
