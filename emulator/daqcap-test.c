@@ -504,6 +504,18 @@ static void test_inputs(void)
     g_assert_cmphex(rd(&c, DAQCAP_REG_INPUT_CHANGED), ==, 1u << 1);
     g_assert_cmphex(rd(&c, DAQCAP_REG_IRQ_STATUS), ==, DAQCAP_IRQ_INPUT_CHANGE);
 
+    /* A computer's timings: CVT reduced blanking, H sync positive only. */
+    qom_set_str(&c, "input1-timings", "2560x1080p60rb");
+    g_assert_cmphex(ird(&c, 1, DAQCAP_IN_ACTIVE_SIZE), ==, 2560 | 1080 << 16);
+    g_assert_cmphex(ird(&c, 1, DAQCAP_IN_TOTAL_SIZE), ==, 2720 | 1111 << 16);
+    g_assert_cmphex(ird(&c, 1, DAQCAP_IN_HSYNC), ==, 48 | 32 << 16);
+    g_assert_cmphex(ird(&c, 1, DAQCAP_IN_VSYNC), ==, 3 | 10 << 16);
+    g_assert_cmpuint(ird(&c, 1, DAQCAP_IN_PIXEL_CLOCK), ==, 181250000);
+    g_assert_cmphex(ird(&c, 1, DAQCAP_IN_STATUS) &
+                    (DAQCAP_IN_STATUS_HSYNC_POS | DAQCAP_IN_STATUS_VSYNC_POS), ==,
+                    DAQCAP_IN_STATUS_HSYNC_POS);
+    qom_set_str(&c, "input1-timings", "1920x1080p50");
+
     /* Signal loss and restore. */
     qom_set_bool(&c, "input2-signal", false);
     g_assert_cmphex(ird(&c, 2, DAQCAP_IN_STATUS), ==, 0);

@@ -57,7 +57,7 @@
 #define TYPE_DAQCAP "daqcap"
 OBJECT_DECLARE_SIMPLE_TYPE(DaqcapState, DAQCAP)
 
-/* Timings of one input, as a CEA-861 style mode. */
+/* Timings of one input: CEA-861, VESA DMT or CVT. */
 typedef struct DaqcapMode {
     const char *name;
     uint16_t width, height;
@@ -83,6 +83,10 @@ static const DaqcapMode daqcap_modes[] = {
     { "3840x2160p30", 3840, 2160, 4400, 2250, 176, 88,   8, 10, 297000000, true,  true },
     { "3840x2160p60", 3840, 2160, 4400, 2250, 176, 88,   8, 10, 594000000, true,  true },
     { "4096x2160p30", 4096, 2160, 4400, 2250,  88, 88,   8, 10, 297000000, true,  true },
+    /* Computer sources: VESA DMT, and CVT reduced blanking with no DMT entry. */
+    { "1280x1024p60", 1280, 1024, 1688, 1066,  48, 112,  1,  3, 108000000, true,  true },
+    { "1920x1200p60rb", 1920, 1200, 2080, 1235, 48, 32,  3,  6, 154000000, true,  false },
+    { "2560x1080p60rb", 2560, 1080, 2720, 1111, 48, 32,  3, 10, 181250000, true,  false },
 };
 
 /* Power-on timings of inputs 0..3; further inputs repeat the list. */

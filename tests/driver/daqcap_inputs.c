@@ -452,15 +452,24 @@ TEST_F_TIMEOUT(daqcap, dv_timings, 120)
 	t = t720;
 	t.bt.pixelclock = 700000000;
 	EXPECT_EQ(-ERANGE, xioctl(fd, VIDIOC_S_DV_TIMINGS, &t));
-	/* Valid, but no CEA-861 entry. */
-	t = q;
-	t.bt.hfrontporch += 2;
-	t.bt.hbackporch -= 2;
-	EXPECT_EQ(-EINVAL, xioctl(fd, VIDIOC_S_DV_TIMINGS, &t));
 	ASSERT_EQ(0, xioctl(fd, VIDIOC_G_DV_TIMINGS, &g));
 	EXPECT_EQ(1280u, g.bt.width);
 	ASSERT_EQ(0, get_fmt(fd, &pix2));
 	EXPECT_EQ(1280u, pix2.width);
+
+	/* Valid timings of no standard are taken as they are. */
+	t = q;
+	t.bt.hfrontporch += 2;
+	t.bt.hbackporch -= 2;
+	t.bt.standards = 0;
+	t.bt.flags = 0;
+	t.bt.cea861_vic = 0;
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_S_DV_TIMINGS, &t));
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_G_DV_TIMINGS, &g));
+	EXPECT_EQ(q.bt.hfrontporch + 2, g.bt.hfrontporch);
+	EXPECT_EQ(0u, g.bt.standards);
+	ASSERT_EQ(0, get_fmt(fd, &pix2));
+	EXPECT_EQ(1920u, pix2.width);
 
 	/* Back to the source's timings. */
 	ASSERT_EQ(0, xioctl(fd, VIDIOC_S_DV_TIMINGS, &q));
@@ -623,28 +632,36 @@ TEST_F_TIMEOUT(daqcap, source_change_event_id_is_input, 60)
  */
 TEST_F_TIMEOUT(daqcap, query_every_builtin_timing, 180)
 {
-	static const struct {
+	/* Sync polarities: both positive, both negative, H positive only. */
+	const uint32_t pp = V4L2_DV_HSYNC_POS_POL | V4L2_DV_VSYNC_POS_POL, nn = 0;
+	const uint32_t pn = V4L2_DV_HSYNC_POS_POL;
+	const uint32_t cea = V4L2_DV_BT_STD_CEA861, dmt = V4L2_DV_BT_STD_DMT;
+	const struct {
 		const char *name;
 		uint32_t w, h, htot, vtot, hfp, hs, vfp, vs;
 		uint64_t pclk;
-		bool pos;
+		uint32_t pol;
+		uint32_t std;	/* the standard it is named after, 0: none */
 		bool capture;
 	} modes[] = {
-		{ "640x480p60", 640, 480, 800, 525, 16, 96, 10, 2, 25175000, false, true },
-		{ "720x480p60", 720, 480, 858, 525, 16, 62, 9, 6, 27000000, false, true },
-		{ "720x576p50", 720, 576, 864, 625, 12, 64, 5, 5, 27000000, false, true },
-		{ "1280x720p50", 1280, 720, 1980, 750, 440, 40, 5, 5, 74250000, true, true },
-		{ "1280x720p60", 1280, 720, 1650, 750, 110, 40, 5, 5, 74250000, true, false },
-		{ "1920x1080p24", 1920, 1080, 2750, 1125, 638, 44, 4, 5, 74250000, true, true },
-		{ "1920x1080p25", 1920, 1080, 2640, 1125, 528, 44, 4, 5, 74250000, true, false },
-		{ "1920x1080p30", 1920, 1080, 2200, 1125, 88, 44, 4, 5, 74250000, true, false },
-		{ "1920x1080p50", 1920, 1080, 2640, 1125, 528, 44, 4, 5, 148500000, true, false },
-		{ "1920x1080p60", 1920, 1080, 2200, 1125, 88, 44, 4, 5, 148500000, true, false },
-		{ "3840x2160p24", 3840, 2160, 5500, 2250, 1276, 88, 8, 10, 297000000, true, false },
-		{ "3840x2160p25", 3840, 2160, 5280, 2250, 1056, 88, 8, 10, 297000000, true, false },
-		{ "3840x2160p30", 3840, 2160, 4400, 2250, 176, 88, 8, 10, 297000000, true, false },
-		{ "3840x2160p60", 3840, 2160, 4400, 2250, 176, 88, 8, 10, 594000000, true, false },
-		{ "4096x2160p30", 4096, 2160, 4400, 2250, 88, 88, 8, 10, 297000000, true, true },
+		{ "640x480p60", 640, 480, 800, 525, 16, 96, 10, 2, 25175000, nn, cea, true },
+		{ "720x480p60", 720, 480, 858, 525, 16, 62, 9, 6, 27000000, nn, cea, true },
+		{ "720x576p50", 720, 576, 864, 625, 12, 64, 5, 5, 27000000, nn, cea, true },
+		{ "1280x720p50", 1280, 720, 1980, 750, 440, 40, 5, 5, 74250000, pp, cea, true },
+		{ "1280x720p60", 1280, 720, 1650, 750, 110, 40, 5, 5, 74250000, pp, cea, false },
+		{ "1920x1080p24", 1920, 1080, 2750, 1125, 638, 44, 4, 5, 74250000, pp, cea, true },
+		{ "1920x1080p25", 1920, 1080, 2640, 1125, 528, 44, 4, 5, 74250000, pp, cea, false },
+		{ "1920x1080p30", 1920, 1080, 2200, 1125, 88, 44, 4, 5, 74250000, pp, cea, false },
+		{ "1920x1080p50", 1920, 1080, 2640, 1125, 528, 44, 4, 5, 148500000, pp, cea, false },
+		{ "1920x1080p60", 1920, 1080, 2200, 1125, 88, 44, 4, 5, 148500000, pp, cea, false },
+		{ "3840x2160p24", 3840, 2160, 5500, 2250, 1276, 88, 8, 10, 297000000, pp, cea, false },
+		{ "3840x2160p25", 3840, 2160, 5280, 2250, 1056, 88, 8, 10, 297000000, pp, cea, false },
+		{ "3840x2160p30", 3840, 2160, 4400, 2250, 176, 88, 8, 10, 297000000, pp, cea, false },
+		{ "3840x2160p60", 3840, 2160, 4400, 2250, 176, 88, 8, 10, 594000000, pp, cea, false },
+		{ "4096x2160p30", 4096, 2160, 4400, 2250, 88, 88, 8, 10, 297000000, pp, cea, true },
+		{ "1280x1024p60", 1280, 1024, 1688, 1066, 48, 112, 1, 3, 108000000, pp, dmt, true },
+		{ "1920x1200p60rb", 1920, 1200, 2080, 1235, 48, 32, 3, 6, 154000000, pn, dmt, false },
+		{ "2560x1080p60rb", 2560, 1080, 2720, 1111, 48, 32, 3, 10, 181250000, pn, 0, true },
 	};
 	const unsigned int in = 3;
 	int fd;
@@ -655,7 +672,9 @@ TEST_F_TIMEOUT(daqcap, query_every_builtin_timing, 180)
 		const struct v4l2_bt_timings *bt;
 		struct v4l2_dv_timings q;
 		struct v4l2_input inp = { .index = in };
-		uint32_t pol = modes[i].pos ? V4L2_DV_HSYNC_POS_POL | V4L2_DV_VSYNC_POS_POL : 0;
+		struct v4l2_streamparm parm = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
+		uint64_t rate_mhz = modes[i].pclk * 1000000 / (modes[i].htot * modes[i].vtot);
+		uint64_t got_mhz;
 
 		ASSERT_EQ(0, set_input_timings(self, 0, in, modes[i].name));
 		ASSERT_EQ(0, query_timings(fd, &q)) TH_LOG("%s", modes[i].name);
@@ -669,20 +688,77 @@ TEST_F_TIMEOUT(daqcap, query_every_builtin_timing, 180)
 		EXPECT_EQ(modes[i].vfp, bt->vfrontporch) TH_LOG("%s", modes[i].name);
 		EXPECT_EQ(modes[i].vs, bt->vsync) TH_LOG("%s", modes[i].name);
 		EXPECT_EQ(modes[i].pclk, bt->pixelclock) TH_LOG("%s", modes[i].name);
-		EXPECT_EQ(pol, bt->polarities) TH_LOG("%s", modes[i].name);
+		EXPECT_EQ(modes[i].pol, bt->polarities) TH_LOG("%s", modes[i].name);
 		EXPECT_FALSE(bt->interlaced);
-		EXPECT_TRUE(bt->standards & V4L2_DV_BT_STD_CEA861)
-			TH_LOG("%s is not named after its CEA-861 entry", modes[i].name);
+		if (modes[i].std) {
+			EXPECT_TRUE(bt->standards & modes[i].std)
+				TH_LOG("%s is not named after its standard's entry", modes[i].name);
+		} else {
+			EXPECT_FALSE(bt->standards & (cea | dmt))
+				TH_LOG("%s is named after a standard it is not in", modes[i].name);
+		}
 		ASSERT_EQ(0, xioctl(fd, VIDIOC_ENUMINPUT, &inp));
 		EXPECT_EQ(0u, inp.status);
+		/* The rate is the source's, whatever the channel's timings say. */
+		ASSERT_EQ(0, xioctl(fd, VIDIOC_G_PARM, &parm));
+		ASSERT_NE(0u, parm.parm.capture.timeperframe.numerator);
+		got_mhz = (uint64_t)parm.parm.capture.timeperframe.denominator * 1000000 /
+			  parm.parm.capture.timeperframe.numerator;
+		EXPECT_GE(rate_mhz / 1000, got_mhz > rate_mhz ? got_mhz - rate_mhz : rate_mhz - got_mhz)
+			TH_LOG("%s: G_PARM says %u/%u s", modes[i].name,
+			       parm.parm.capture.timeperframe.numerator,
+			       parm.parm.capture.timeperframe.denominator);
 		if (!modes[i].capture)
 			continue;
-		/* Take the timings (the exact CEA entry) and capture at that size. */
+		/* Take the timings the query returned and capture at that size. */
 		ASSERT_EQ(0, xioctl(fd, VIDIOC_S_DV_TIMINGS, &q)) TH_LOG("%s", modes[i].name);
 		capture(_metadata, fd, node_of(self, 0, in), formats[i % NFORMATS].fourcc, 0,
 			DAQCAP_PATTERN_VERIFY, V4L2_MEMORY_MMAP, 2, -1);
 	}
 	ASSERT_EQ(0, set_input_timings(self, 0, in, "640x480p60"));
+}
+
+/*
+ * The frame rate is the source's: when the source goes from 1080p60 to
+ * 1080p50 under a channel whose timings stay 1080p60's, G_PARM and
+ * ENUM_FRAMEINTERVALS say 50 Hz, the rate frames come at; with no source,
+ * the channel's timings' rate.
+ */
+TEST_F_TIMEOUT(daqcap, frame_rate_is_the_sources, 60)
+{
+	const unsigned int in = 3;
+	struct v4l2_streamparm parm = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
+	struct v4l2_frmivalenum fi = {
+		.pixel_format = V4L2_PIX_FMT_YUYV, .width = 1920, .height = 1080,
+	};
+	const struct v4l2_fract *tpf = &parm.parm.capture.timeperframe;
+	struct v4l2_dv_timings q, g;
+	int fd;
+
+	NEED_QMP();
+	fd = chan_on_input(_metadata, self, in);
+	ASSERT_EQ(0, set_input_timings(self, 0, in, "1920x1080p60"));
+	ASSERT_EQ(0, query_timings(fd, &q));
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_S_DV_TIMINGS, &q));
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_G_PARM, &parm));
+	EXPECT_EQ(1u, tpf->numerator);
+	EXPECT_EQ(60u, tpf->denominator);
+
+	ASSERT_EQ(0, set_input_timings(self, 0, in, "1920x1080p50"));
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_G_DV_TIMINGS, &g));
+	EXPECT_EQ(2200u, V4L2_DV_BT_FRAME_WIDTH(&g.bt));	/* still 1080p60's */
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_G_PARM, &parm));
+	EXPECT_EQ(1u, tpf->numerator);
+	EXPECT_EQ(50u, tpf->denominator);
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_ENUM_FRAMEINTERVALS, &fi));
+	EXPECT_EQ(1u, fi.discrete.numerator);
+	EXPECT_EQ(50u, fi.discrete.denominator);
+
+	ASSERT_EQ(0, set_input_signal(self, 0, in, false));
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_G_PARM, &parm));
+	EXPECT_EQ(1u, tpf->numerator);
+	EXPECT_EQ(60u, tpf->denominator);
+	ASSERT_EQ(0, set_input_signal(self, 0, in, true));
 }
 
 /* Signal loss while streaming: DQBUF fails with EIO; a restart recovers. */

@@ -34,13 +34,20 @@ const struct daqcap_format daqcap_formats[] = {
 	{ V4L2_PIX_FMT_Y16, DAQCAP_FMT_Y16, 2, false },
 };
 
-/* What the card's inputs accept, as DV timings capabilities. */
+/*
+ * What the card's inputs accept, as DV timings capabilities. The card
+ * measures whatever a source sends (datasheet, "Input timings"): any
+ * progressive timings within these limits, the standards' or not.
+ */
 static const struct v4l2_dv_timings_cap daqcap_timings_cap = {
 	.type = V4L2_DV_BT_656_1120,
 	V4L2_INIT_BT_TIMINGS(640, DAQCAP_MAX_WIDTH, 480, DAQCAP_MAX_HEIGHT,
 			     25000000, 600000000,
-			     V4L2_DV_BT_STD_CEA861,
-			     V4L2_DV_BT_CAP_PROGRESSIVE)
+			     V4L2_DV_BT_STD_CEA861 | V4L2_DV_BT_STD_DMT |
+			     V4L2_DV_BT_STD_CVT | V4L2_DV_BT_STD_GTF,
+			     V4L2_DV_BT_CAP_PROGRESSIVE |
+			     V4L2_DV_BT_CAP_REDUCED_BLANKING |
+			     V4L2_DV_BT_CAP_CUSTOM)
 };
 
 /* A channel whose input has no signal starts with these timings. */
@@ -61,7 +68,8 @@ static const struct daqcap_format *daqcap_find_format(u32 fourcc)
  * daqcap_input_query_timings() - what the card detects on an input
  * @dev: the card
  * @input: the input
- * @timings: the detected timings, matched to a CEA-861 entry if one fits
+ * @timings: the detected timings, matched to a CEA-861 or DMT entry if one
+ *	fits
  *
  * Safe in any context: it only reads registers.
  *
@@ -108,7 +116,7 @@ int daqcap_input_query_timings(struct daqcap_dev *dev, unsigned int input,
 
 	if (!v4l2_valid_dv_timings(timings, &daqcap_timings_cap, NULL, NULL))
 		return -ERANGE;
-	/* Name them after the CEA-861 entry they are, if any. */
+	/* Name them after the CEA-861 or DMT entry they are, if any. */
 	v4l2_find_dv_timings_cap(timings, &daqcap_timings_cap, 0, NULL, NULL);
 	return 0;
 }
@@ -449,9 +457,24 @@ static int daqcap_enum_framesizes(struct file *file, void *priv,
 	return 0;
 }
 
+/*
+ * Frames come at the source's rate, whatever rate the channel's timings
+ * name (the card starts a frame at each of the source's): while the input
+ * has a source, its rate is the one reported; without one, the channel's
+ * timings'.
+ */
 static struct v4l2_fract daqcap_frame_interval(struct daqcap_chan *chan)
 {
-	struct v4l2_fract tpf = v4l2_calc_timeperframe(&chan->timings);
+	const struct v4l2_dv_timings *t = &chan->timings;
+	struct v4l2_dv_timings source;
+	struct v4l2_fract tpf;
+
+	if (!daqcap_pm_get(chan->dev)) {
+		if (!daqcap_input_query_timings(chan->dev, chan->input, &source))
+			t = &source;
+		daqcap_pm_put(chan->dev);
+	}
+	tpf = v4l2_calc_timeperframe(t);
 
 	if (!tpf.numerator || !tpf.denominator)
 		tpf = (struct v4l2_fract){ 1, 60 };
@@ -633,9 +656,12 @@ static int daqcap_s_dv_timings(struct file *file, void *priv,
 
 	if (!v4l2_valid_dv_timings(timings, &daqcap_timings_cap, NULL, NULL))
 		return -ERANGE;
-	if (!v4l2_find_dv_timings_cap(timings, &daqcap_timings_cap, 0, NULL,
-				      NULL))
-		return -EINVAL;
+	/*
+	 * Any valid timings: what QUERY_DV_TIMINGS returned must be
+	 * settable, a standard's or not. Named after a standard's if they
+	 * are one.
+	 */
+	v4l2_find_dv_timings_cap(timings, &daqcap_timings_cap, 0, NULL, NULL);
 	if (v4l2_match_dv_timings(timings, &chan->timings, 0, false))
 		return 0;
 	if (vb2_is_busy(&chan->queue))
