@@ -182,6 +182,18 @@ static void chan_setup(Card *c, Chan *ch, unsigned idx, unsigned input,
     cwr(ch, DAQCAP_CH_CTRL, input << DAQCAP_CH_CTRL_INPUT_SHIFT);
 }
 
+/*
+ * The events a driver usually unmasks: all but the start of frame, which
+ * only frame-sync users want (test_sof_irq() has it).
+ */
+#define CH_IRQS_BUT_SOF (DAQCAP_CH_IRQ_ALL & ~DAQCAP_CH_IRQ_SOF)
+
+/* The channel's latched events but the start of frame, which every frame has. */
+static uint32_t chan_events(Chan *ch)
+{
+    return crd(ch, DAQCAP_CH_IRQ_STATUS) & CH_IRQS_BUT_SOF;
+}
+
 static void chan_enable(Chan *ch, unsigned input)
 {
     cwr(ch, DAQCAP_CH_CTRL, DAQCAP_CH_CTRL_ENABLE |
@@ -439,7 +451,7 @@ static void test_reset_values(void)
     wr(&c, DAQCAP_REG_IRQ_MASK, 0x1000f);
     wr(&c, DAQCAP_INPUT_BASE(1) + DAQCAP_IN_PATTERN, DAQCAP_PATTERN_VERIFY);
     chan_setup(&c, &ch, 2, VGA_INPUT, DAQCAP_FMT_GREY, 64, 32, 64, 8, 4, 4);
-    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, CH_IRQS_BUT_SOF);
     cwr(&ch, DAQCAP_CH_IRQ_COALESCE, 0x00100201);
     queue_simple(&ch, guest_alloc(&c.alloc, 64 * 32), 64 * 32, 1);
     chan_enable(&ch, VGA_INPUT);
@@ -555,6 +567,73 @@ static void test_timestamp(void)
     t1 = rd(&c, DAQCAP_REG_TIMESTAMP_LO);
     t1 |= (uint64_t)rd(&c, DAQCAP_REG_TIMESTAMP_HI) << 32;
     g_assert_cmpuint(t1 - t0, ==, 5000000000ULL);
+    card_stop(&c);
+
+    /* A crystal 100 ppm fast gains 500 us in those 5 s; 250 ppm slow loses. */
+    card_start(&c, ",clock-ppm=100");
+    step(&c, 1000000000ULL);
+    t0 = rd(&c, DAQCAP_REG_TIMESTAMP_LO);
+    t0 |= (uint64_t)rd(&c, DAQCAP_REG_TIMESTAMP_HI) << 32;
+    step(&c, 5000000000ULL);
+    t1 = rd(&c, DAQCAP_REG_TIMESTAMP_LO);
+    t1 |= (uint64_t)rd(&c, DAQCAP_REG_TIMESTAMP_HI) << 32;
+    g_assert_cmpuint(t1 - t0, ==, 5000500000ULL);
+    card_stop(&c);
+    card_start(&c, ",clock-ppm=-250");
+    t0 = rd(&c, DAQCAP_REG_TIMESTAMP_LO);
+    t0 |= (uint64_t)rd(&c, DAQCAP_REG_TIMESTAMP_HI) << 32;
+    step(&c, 5000000000ULL);
+    t1 = rd(&c, DAQCAP_REG_TIMESTAMP_LO);
+    t1 |= (uint64_t)rd(&c, DAQCAP_REG_TIMESTAMP_HI) << 32;
+    g_assert_cmpuint(t1 - t0, ==, 4998750000ULL);
+    card_stop(&c);
+}
+
+/*
+ * Every start of frame raises SOF and records its sequence, a dropped
+ * frame's too; the interrupt goes out only when SOF is unmasked.
+ */
+static void test_sof_irq(void)
+{
+    Card c;
+    Chan ch;
+    uint32_t w = 64, h = 64, size = w * h;
+    Cpl cpl[4];
+
+    card_start(&c, "");
+    chan_setup(&c, &ch, 2, VGA_INPUT, DAQCAP_FMT_GREY, w, h, w, 64, 4, 4);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL & ~DAQCAP_CH_IRQ_SOF);
+    chan_enable(&ch, VGA_INPUT);
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_IRQ_STATUS) & DAQCAP_CH_IRQ_SOF, ==, 0);
+
+    /* No buffer: the frame is dropped, but it did start. */
+    for (unsigned i = 0; i < 2 * 1125 &&
+         !(crd(&ch, DAQCAP_CH_IRQ_STATUS) & DAQCAP_CH_IRQ_SOF); i++) {
+        step(&c, VGA_LINE_NS);
+    }
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_IRQ_STATUS) & DAQCAP_CH_IRQ_SOF, ==,
+                    DAQCAP_CH_IRQ_SOF);
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_SOF_SEQUENCE), ==, 0);
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_DROPS_NO_BUFFER), ==, 1);
+    cwr(&ch, DAQCAP_CH_IRQ_STATUS, DAQCAP_CH_IRQ_ALL);
+
+    /* A captured frame: its start and sequence, before its first chunk. */
+    queue_simple(&ch, guest_alloc(&c.alloc, size), size, 5);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+    step_frames(&c, 1);
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_IRQ_STATUS) & DAQCAP_CH_IRQ_SOF, ==,
+                    DAQCAP_CH_IRQ_SOF);
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_SOF_SEQUENCE), ==, 1);
+    step_frames(&c, 1);
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_SOF_SEQUENCE), ==, 2);
+    g_assert_cmpuint(drain(&ch, cpl, 4), ==, 1);
+    g_assert_cmpuint(cpl[0].seq, ==, 1);
+
+    /* Enabling the channel starts the count again. */
+    cwr(&ch, DAQCAP_CH_CTRL, 0);
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_SOF_SEQUENCE), ==, 2);
+    chan_enable(&ch, VGA_INPUT);
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_SOF_SEQUENCE), ==, 0);
     card_stop(&c);
 }
 
@@ -768,7 +847,7 @@ static void test_drops_and_wrap(void)
     }
     /* 16-entry rings, 64-line chunks: one completion per frame. */
     chan_setup(&c, &ch, 3, VGA_INPUT, DAQCAP_FMT_GREY, w, h, w, 64, 4, 4);
-    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, CH_IRQS_BUT_SOF);
     chan_enable(&ch, VGA_INPUT);
 
     /* Nothing queued: the frame is dropped but the sequence advances. */
@@ -862,7 +941,7 @@ static void expect_desc_error(void (*lay)(Card *, Chan *, uint64_t))
     card_start(&c, "");
     buf = guest_alloc(&c.alloc, 4096);
     chan_setup(&c, &ch, 0, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 16, 4, 4);
-    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, CH_IRQS_BUT_SOF);
     lay(&c, &ch, buf);
     chan_enable(&ch, VGA_INPUT);
     step_frames(&c, 2);
@@ -1065,7 +1144,7 @@ static void test_dma_errors(void)
     card_start(&c, "");
     buf = guest_alloc(&c.alloc, 4096);
     chan_setup(&c, &ch, 1, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 16, 4, 4);
-    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, CH_IRQS_BUT_SOF);
     queue_simple(&ch, buf, 4096, 1);
     queue_simple(&ch, buf, 4096, 2);
     chan_enable(&ch, VGA_INPUT);
@@ -1099,7 +1178,7 @@ static void test_fifo_overflow(void)
     buf = guest_alloc(&c.alloc, 4096);
     qtest_memset(c.qts, buf, 0x33, 4096);
     chan_setup(&c, &ch, 0, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 16, 4, 4);
-    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, CH_IRQS_BUT_SOF);
     queue_simple(&ch, buf, 4096, 1);
     chan_enable(&ch, VGA_INPUT);
     inject(&c, "fifo-overflow:0");
@@ -1465,11 +1544,11 @@ static void test_coalescing(void)
     for (unsigned k = 1; k <= 8; k++) {
         step(&c, 16 * VGA_LINE_NS + 2);
         if (k % 3 == 0 || k == 8) {
-            g_assert_cmphex(crd(&ch, DAQCAP_CH_IRQ_STATUS), ==,
+            g_assert_cmphex(chan_events(&ch), ==,
                             DAQCAP_CH_IRQ_DATA);
             cwr(&ch, DAQCAP_CH_IRQ_STATUS, DAQCAP_CH_IRQ_DATA);
         } else {
-            g_assert_cmphex(crd(&ch, DAQCAP_CH_IRQ_STATUS), ==, 0);
+            g_assert_cmphex(chan_events(&ch), ==, 0);
         }
     }
     drain(&ch, cpl, 64);
@@ -1479,7 +1558,7 @@ static void test_coalescing(void)
     sync_sof(&ch);
     for (unsigned k = 1; k <= 8; k++) {
         step(&c, 16 * VGA_LINE_NS + 2);
-        g_assert_cmphex(crd(&ch, DAQCAP_CH_IRQ_STATUS), ==,
+        g_assert_cmphex(chan_events(&ch), ==,
                         k == 8 ? DAQCAP_CH_IRQ_DATA : 0);
     }
     cwr(&ch, DAQCAP_CH_IRQ_STATUS, DAQCAP_CH_IRQ_DATA);
@@ -1494,11 +1573,11 @@ static void test_coalescing(void)
     sync_sof(&ch);
     step(&c, 16 * VGA_LINE_NS + 2);             /* chunk 0 posted */
     g_assert_cmpuint(crd(&ch, DAQCAP_CH_CPL_TAIL) - ch.head, ==, 1);
-    g_assert_cmphex(crd(&ch, DAQCAP_CH_IRQ_STATUS), ==, 0);
+    g_assert_cmphex(chan_events(&ch), ==, 0);
     step(&c, 400000);
-    g_assert_cmphex(crd(&ch, DAQCAP_CH_IRQ_STATUS), ==, 0);
+    g_assert_cmphex(chan_events(&ch), ==, 0);
     step(&c, 200000);
-    g_assert_cmphex(crd(&ch, DAQCAP_CH_IRQ_STATUS), ==, DAQCAP_CH_IRQ_DATA);
+    g_assert_cmphex(chan_events(&ch), ==, DAQCAP_CH_IRQ_DATA);
     g_assert_cmpuint(crd(&ch, DAQCAP_CH_CPL_TAIL) - ch.head, ==, 2);
     card_stop(&c);
 }
@@ -1541,7 +1620,7 @@ static void test_msix(void)
     }
     buf = guest_alloc(&c.alloc, 4096);
     chan_setup(&c, &ch, 2, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 64, 4, 4);
-    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, CH_IRQS_BUT_SOF);
     queue_simple(&ch, buf, 4096, 1);
     chan_enable(&ch, VGA_INPUT);
 
@@ -1941,7 +2020,7 @@ static void test_all_ones(void)
     card_start(&c, "");
     buf = guest_alloc(&c.alloc, 4096);
     chan_setup(&c, &ch, 1, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 16, 4, 4);
-    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, CH_IRQS_BUT_SOF);
     wr(&c, DAQCAP_REG_IRQ_MASK, DAQCAP_IRQ_CHANNELS_MASK);
     for (unsigned i = 0; i < 4; i++) {
         queue_simple(&ch, buf, 4096, i);
@@ -1996,7 +2075,7 @@ static void test_irq_storms(void)
     }
     buf = guest_alloc(&c.alloc, 4096);
     chan_setup(&c, &ch, 2, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 64, 4, 4);
-    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, CH_IRQS_BUT_SOF);
     wr(&c, DAQCAP_REG_IRQ_MASK, DAQCAP_IRQ_CHANNEL(2));
     queue_simple(&ch, buf, 4096, 1);
     chan_enable(&ch, VGA_INPUT);
@@ -2014,7 +2093,7 @@ static void test_irq_storms(void)
     cwr(&ch, DAQCAP_CH_IRQ_STATUS, DAQCAP_CH_IRQ_DATA);
     g_assert_cmphex(crd(&ch, DAQCAP_CH_IRQ_STATUS), ==, 0);
     g_assert_cmpuint(msg_take(&c, 3), ==, 0);
-    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, CH_IRQS_BUT_SOF);
     g_assert_cmpuint(msg_take(&c, 3), ==, 0);
 
     inject(&c, "irq-spurious:2");
@@ -2031,7 +2110,7 @@ static void test_irq_storms(void)
     g_assert_cmphex(msg_take(&c, 3), ==, 0x103);
     cwr(&ch, DAQCAP_CH_IRQ_MASK, 0);
     g_assert_cmphex(crd(&ch, DAQCAP_CH_IRQ_STATUS), ==, 0);
-    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, CH_IRQS_BUT_SOF);
     g_assert_cmphex(crd(&ch, DAQCAP_CH_IRQ_STATUS), ==, 0);
     g_assert_cmpuint(msg_take(&c, 3), ==, 0);
     g_assert_cmpuint(qom_u64(&c, "ch2-lies"), >=, 12);
@@ -2040,7 +2119,7 @@ static void test_irq_storms(void)
     /* INTx: a stuck status holds the line until masked. */
     card_start(&c, "");
     chan_setup(&c, &ch, 1, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 64, 4, 4);
-    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, CH_IRQS_BUT_SOF);
     wr(&c, DAQCAP_REG_IRQ_MASK, DAQCAP_IRQ_CHANNELS_MASK);
     inject(&c, "irq-stuck:1");
     cwr(&ch, DAQCAP_CH_IRQ_STATUS, DAQCAP_CH_IRQ_ALL);
@@ -2148,7 +2227,7 @@ static void dirty_card(Card *c, Chan *ch, uint64_t buf)
     wr(c, DAQCAP_INPUT_BASE(VGA_INPUT) + DAQCAP_IN_PATTERN,
        DAQCAP_PATTERN_VERIFY);
     chan_setup(c, ch, 1, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 16, 4, 4);
-    cwr(ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+    cwr(ch, DAQCAP_CH_IRQ_MASK, CH_IRQS_BUT_SOF);
     cwr(ch, DAQCAP_CH_IRQ_COALESCE, 0x00100201);
     for (unsigned i = 0; i < 8; i++) {
         queue_simple(ch, buf, 4096, i);
@@ -2298,7 +2377,7 @@ static void test_bus_master_off(void)
     card_start(&c, "");
     buf = guest_alloc(&c.alloc, 4096);
     chan_setup(&c, &ch, 0, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 16, 4, 4);
-    cwr(&ch, DAQCAP_CH_IRQ_MASK, DAQCAP_CH_IRQ_ALL);
+    cwr(&ch, DAQCAP_CH_IRQ_MASK, CH_IRQS_BUT_SOF);
     queue_simple(&ch, buf, 4096, 1);
     queue_simple(&ch, buf, 4096, 2);
     chan_enable(&ch, VGA_INPUT);
@@ -2437,6 +2516,7 @@ int main(int argc, char **argv)
     qtest_add_func("/daqcap/reset-values", test_reset_values);
     qtest_add_func("/daqcap/inputs", test_inputs);
     qtest_add_func("/daqcap/timestamp", test_timestamp);
+    qtest_add_func("/daqcap/sof-irq", test_sof_irq);
     qtest_add_func("/daqcap/single-frame", test_single_frame);
     qtest_add_func("/daqcap/formats", test_formats);
     qtest_add_func("/daqcap/chain", test_chain);

@@ -137,6 +137,9 @@ enum {
 /* Sequence offset of the "bad-sequence" lie: far from any real frame's. */
 #define DAQCAP_BAD_SEQ_OFFSET 0x10000
 
+/* The card clock's error the "clock-ppm" property can set, either way. */
+#define DAQCAP_CLOCK_PPM_MAX 1000
+
 typedef struct DaqcapChannel {
     DaqcapState *card;
     unsigned index;
@@ -152,6 +155,7 @@ typedef struct DaqcapChannel {
     uint32_t sequence, frames, drops, chunks, error_frames;
     /* DROPS by reason; the injected faults' drops count in none of them */
     uint32_t drops_no_buffer, drops_ring_full, drops_late;
+    uint32_t sof_sequence;      /* SOF_SEQUENCE register */
     uint64_t bytes;
     uint32_t bytes_hi_latch;
 
@@ -231,6 +235,7 @@ struct DaqcapState {
     uint32_t scratch;
     uint32_t ts_hi_latch;
     int64_t ts_epoch_ns;
+    int32_t clock_ppm;          /* "clock-ppm": the card clock's error */
 
     DaqcapInput inputs[DAQCAP_MAX_INPUTS];
     DaqcapChannel channels[DAQCAP_MAX_CHANNELS];
@@ -289,9 +294,23 @@ static int64_t daqcap_now(void)
     return qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
 }
 
+/*
+ * The card's clock at virtual time @ns: nanoseconds since the epoch, off
+ * by the "clock-ppm" property's parts per million, as a real card's
+ * crystal is (a positive value runs fast). Every time the card reports
+ * (TIMESTAMP, completion records) is read from it.
+ */
+static uint64_t daqcap_card_time(DaqcapState *s, int64_t ns)
+{
+    uint64_t t = ns > s->ts_epoch_ns ? ns - s->ts_epoch_ns : 0;
+    uint64_t skew = muldiv64(t, ABS(s->clock_ppm), 1000000);
+
+    return s->clock_ppm >= 0 ? t + skew : t - skew;
+}
+
 static uint64_t daqcap_timestamp(DaqcapState *s)
 {
-    return daqcap_now() - s->ts_epoch_ns;
+    return daqcap_card_time(s, daqcap_now());
 }
 
 static const DaqcapMode *daqcap_find_mode(const char *name)
@@ -773,8 +792,8 @@ static bool daqcap_write_completion(DaqcapChannel *ch, uint16_t cookie,
         status |= DAQCAP_CPL_STATUS_PHASE;
     }
     memset(rec, 0, sizeof(rec));
-    stq_le_p(rec + DAQCAP_CPL_TS_SOF, ch->sof_ns - s->ts_epoch_ns);
-    stq_le_p(rec + DAQCAP_CPL_TS_END, end_ns - s->ts_epoch_ns);
+    stq_le_p(rec + DAQCAP_CPL_TS_SOF, daqcap_card_time(s, ch->sof_ns));
+    stq_le_p(rec + DAQCAP_CPL_TS_END, daqcap_card_time(s, end_ns));
     stl_le_p(rec + DAQCAP_CPL_SEQUENCE, seq);
     stw_le_p(rec + DAQCAP_CPL_COOKIE, cookie);
     stw_le_p(rec + DAQCAP_CPL_CHUNK, chunk);
@@ -1008,6 +1027,9 @@ static void daqcap_start_frame(DaqcapChannel *ch, int64_t sof)
     nchunks = DIV_ROUND_UP(h, ch->chunk_lines);
     ch->frame_chunks = nchunks;
     ch->sof_ns = sof;
+    /* Every start the card sees, whether it has a buffer for it or not. */
+    ch->sof_sequence = ch->sequence;
+    daqcap_chan_raise(ch, DAQCAP_CH_IRQ_SOF);
 
     if (ch->faults & DAQCAP_FAULT_DROP) {
         /* As if the line FIFO had no room: the queued buffer stays queued. */
@@ -1325,6 +1347,7 @@ static void daqcap_channel_enable(DaqcapChannel *ch)
     ch->cpl_head = 0;
     ch->cpl_tail = 0;
     ch->sequence = 0;
+    ch->sof_sequence = 0;
     ch->cpl_unsignalled = 0;
     ch->in_frame = false;
     ch->lie_hold = false;
@@ -1352,6 +1375,7 @@ static void daqcap_channel_reset(DaqcapChannel *ch)
     ch->desc_head = ch->desc_tail = 0;
     ch->cpl_head = ch->cpl_tail = 0;
     ch->sequence = ch->frames = ch->drops = ch->chunks = 0;
+    ch->sof_sequence = 0;
     ch->drops_no_buffer = ch->drops_ring_full = ch->drops_late = 0;
     ch->error_frames = 0;
     ch->bytes = 0;
@@ -1428,6 +1452,8 @@ static uint64_t daqcap_chan_read(DaqcapChannel *ch, hwaddr reg)
         return ch->drops_ring_full;
     case DAQCAP_CH_DROPS_LATE:
         return ch->drops_late;
+    case DAQCAP_CH_SOF_SEQUENCE:
+        return ch->sof_sequence;
     default:
         qemu_log_mask(LOG_GUEST_ERROR,
                       "daqcap: read of unknown channel %u register 0x%02"
@@ -2213,6 +2239,12 @@ static void daqcap_realize(PCIDevice *pdev, Error **errp)
         error_setg(errp, "daqcap: channels must be 1..%u", DAQCAP_MAX_CHANNELS);
         return;
     }
+    if (s->clock_ppm < -DAQCAP_CLOCK_PPM_MAX ||
+        s->clock_ppm > DAQCAP_CLOCK_PPM_MAX) {
+        error_setg(errp, "daqcap: clock-ppm must be -%d..%d",
+                   DAQCAP_CLOCK_PPM_MAX, DAQCAP_CLOCK_PPM_MAX);
+        return;
+    }
     if (s->num_inputs < 1 || s->num_inputs > DAQCAP_MAX_INPUTS) {
         error_setg(errp, "daqcap: inputs must be 1..%u", DAQCAP_MAX_INPUTS);
         return;
@@ -2364,6 +2396,7 @@ static Property daqcap_properties[] = {
     DEFINE_PROP_UINT32("channels", DaqcapState, num_channels, 4),
     DEFINE_PROP_UINT32("inputs", DaqcapState, num_inputs, 4),
     DEFINE_PROP_STRING("timings", DaqcapState, timings),
+    DEFINE_PROP_INT32("clock-ppm", DaqcapState, clock_ppm, 0),
     DEFINE_PROP_END_OF_LIST(),
 };
 

@@ -187,7 +187,8 @@
 #define   DAQCAP_CH_IRQ_DMA_ERROR	0x00000004	/* write failed: halted */
 #define   DAQCAP_CH_IRQ_DESC_ERROR	0x00000008	/* bad descriptor: halted */
 #define   DAQCAP_CH_IRQ_DROP		0x00000010	/* frame dropped */
-#define   DAQCAP_CH_IRQ_ALL		0x0000001f
+#define   DAQCAP_CH_IRQ_SOF		0x00000020	/* frame started: SOF_SEQUENCE */
+#define   DAQCAP_CH_IRQ_ALL		0x0000003f
 
 /*
  * Rings can only be moved while the channel is disabled. Enabling the
@@ -219,6 +220,7 @@
 #define DAQCAP_CH_DROPS_NO_BUFFER	0x7c	/* RO, drops: no buffer queued */
 #define DAQCAP_CH_DROPS_RING_FULL	0x80	/* RO, drops: completion ring full */
 #define DAQCAP_CH_DROPS_LATE		0x84	/* RO, drops: card fell behind */
+#define DAQCAP_CH_SOF_SEQUENCE		0x88	/* RO, sequence of the last start */
 
 /* Ring sizes accepted by DESC_SIZE_LOG2 and CPL_SIZE_LOG2. */
 #define DAQCAP_RING_MIN_LOG2		4	/* 16 entries */
