@@ -781,6 +781,7 @@ void cap_prepare(struct __test_metadata *_metadata, struct cap *c, int fd,
 	c->fd = fd;
 	c->node = node;
 	c->canary = -1;
+	c->tstamp_src = V4L2_BUF_FLAG_TSTAMP_SRC_EOF;
 	ASSERT_EQ(0, set_fmt(fd, fourcc, bpl, &c->pix)) TH_LOG("S_FMT %s", fi->name);
 	ASSERT_EQ(fourcc, c->pix.pixelformat);
 	if (pattern >= 0) {
@@ -1073,7 +1074,7 @@ bool cap_check(struct __test_metadata *_metadata, struct cap *c,
 	ASSERT_GT(c->nbufs, buf->index);
 	c->last_index = buf->index;
 	ASSERT_EQ(V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC, buf->flags & V4L2_BUF_FLAG_TIMESTAMP_MASK);
-	ASSERT_EQ(V4L2_BUF_FLAG_TSTAMP_SRC_EOF, buf->flags & V4L2_BUF_FLAG_TSTAMP_SRC_MASK);
+	ASSERT_EQ(c->tstamp_src, buf->flags & V4L2_BUF_FLAG_TSTAMP_SRC_MASK);
 	ASSERT_EQ(V4L2_FIELD_NONE, buf->field);
 	ASSERT_EQ(c->pix.sizeimage, buf->bytesused);
 	if (c->have_last) {

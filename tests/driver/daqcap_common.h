@@ -184,6 +184,7 @@ struct cap {
 	size_t line_bytes;
 	int canary;		/* -1, or the byte the card must never write */
 	bool refill;		/* fill the whole buffer with the canary at QBUF */
+	uint32_t tstamp_src;	/* V4L2_BUF_FLAG_TSTAMP_SRC_*: EOF unless asked */
 	bool streaming;
 	/* what the stream delivered since STREAMON */
 	unsigned int dequeued, good, errors;

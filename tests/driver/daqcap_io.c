@@ -271,6 +271,229 @@ TEST_F(daqcap, interrupt_vectors_are_named)
  * The driver's latency histogram (debugfs latency-chN) counts every frame
  * it completes whole, once, in one bucket, and its figures agree.
  */
+/* Dequeue every FRAME_SYNC event pending, adding their sequences to @seqs. */
+static unsigned int take_frame_syncs(int fd, uint32_t *seqs, unsigned int n,
+				     unsigned int max)
+{
+	struct v4l2_event ev;
+
+	while (!xioctl(fd, VIDIOC_DQEVENT, &ev))
+		if (ev.type == V4L2_EVENT_FRAME_SYNC && n < max)
+			seqs[n++] = ev.u.frame_sync.frame_sequence;
+	return n;
+}
+
+/*
+ * FRAME_SYNC: one event at each start of frame, numbered as the frame's
+ * buffer, there before the buffer is; the start-of-frame interrupt only
+ * while someone subscribes (one interrupt per frame otherwise).
+ */
+TEST_F_TIMEOUT(daqcap, frame_sync_events, 120)
+{
+	int ch = chan_with_input_size(_metadata, self, 640, 480);
+	struct v4l2_event_subscription sub = { .type = V4L2_EVENT_FRAME_SYNC };
+	const unsigned int frames = 24;
+	uint32_t seqs[64], bufseq[32];
+	unsigned int nev = 0, matched = 0, j;
+	long long irqs0, irqs1, syncs0, syncs1;
+	const struct dnode *node;
+	struct cap c;
+	int fd;
+
+	ASSERT_LE(0, ch) TH_LOG("no input at 640x480");
+	node = node_of(self, 0, ch);
+	fd = chan_fd(_metadata, self, 0, ch);
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_SUBSCRIBE_EVENT, &sub));
+	cap_prepare(_metadata, &c, fd, node, V4L2_PIX_FMT_GREY, 0, DAQCAP_PATTERN_VERIFY);
+	cap_alloc(_metadata, &c, V4L2_MEMORY_MMAP, NBUFS, 0, NULL);
+	irqs0 = dbg_counter(node->pci, node->chan, "irqs");
+	syncs0 = dbg_counter(node->pci, node->chan, "frame_syncs");
+	ASSERT_LE(0, syncs0) TH_LOG("no frame_syncs in debugfs");
+	cap_on(_metadata, &c);
+	for (unsigned int n = 0; n < frames; n++) {
+		struct v4l2_buffer buf;
+		bool seen = false;
+
+		ASSERT_EQ(0, cap_dq(&c, &buf, DQ_TIMEOUT_MS));
+		ASSERT_TRUE(cap_check(_metadata, &c, &buf));
+		bufseq[n] = buf.sequence;
+		/* The frame's start was told before its end. */
+		nev = take_frame_syncs(fd, seqs, nev, 64);
+		for (j = 0; j < nev; j++)
+			seen |= seqs[j] == buf.sequence;
+		matched += seen;
+		cap_qbuf(_metadata, &c, buf.index);
+	}
+	irqs1 = dbg_counter(node->pci, node->chan, "irqs");
+	syncs1 = dbg_counter(node->pci, node->chan, "frame_syncs");
+	/* Events in order, none for a frame that has not started. */
+	for (j = 1; j < nev; j++)
+		EXPECT_LT(seqs[j - 1], seqs[j]) TH_LOG("event %u: sequence %u after %u",
+						       j, seqs[j], seqs[j - 1]);
+	ASSERT_LT(0u, nev);
+	EXPECT_LE(seqs[nev - 1], bufseq[frames - 1] + 2);
+	/*
+	 * Two starts before one interrupt tell only the later one: under TCG
+	 * an interrupt can be that late now and then, not often.
+	 */
+	EXPECT_LE(frames - 2, matched) TH_LOG("%u of %u buffers had their start event first",
+					      matched, frames);
+	EXPECT_LE((long long)nev, syncs1 - syncs0);
+	/* Two interrupts a frame: its start, its end. */
+	EXPECT_LE(frames + frames / 2, irqs1 - irqs0)
+		TH_LOG("%lld interrupts for %u frames", irqs1 - irqs0, frames);
+
+	/* Unsubscribed: no event, no start-of-frame interrupt. */
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_UNSUBSCRIBE_EVENT, &sub));
+	flush_events(fd);
+	cap_run(_metadata, &c, 2);
+	irqs0 = dbg_counter(node->pci, node->chan, "irqs");
+	syncs0 = dbg_counter(node->pci, node->chan, "frame_syncs");
+	cap_run(_metadata, &c, frames);
+	irqs1 = dbg_counter(node->pci, node->chan, "irqs");
+	syncs1 = dbg_counter(node->pci, node->chan, "frame_syncs");
+	EXPECT_EQ(syncs0, syncs1);
+	EXPECT_LE(irqs1 - irqs0, frames + 3)
+		TH_LOG("%lld interrupts for %u frames", irqs1 - irqs0, frames);
+	cap_off(_metadata, &c);
+	cap_free(&c);
+}
+
+/* The smallest gap from a buffer's timestamp to its DQBUF, over @n frames. */
+static int64_t min_timestamp_age(struct __test_metadata *_metadata, struct cap *c,
+				 unsigned int n, uint32_t want_src)
+{
+	int64_t best = INT64_MAX;
+	uint64_t last = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct v4l2_buffer buf;
+		uint64_t ts, now;
+		int r = cap_dq(c, &buf, DQ_TIMEOUT_MS);
+
+		EXPECT_EQ(0, r);
+		if (r)
+			return best;
+		now = now_ns();
+		EXPECT_TRUE(cap_check(_metadata, c, &buf));
+		ts = buf.timestamp.tv_sec * 1000000000ull + buf.timestamp.tv_usec * 1000ull;
+		EXPECT_EQ(want_src, buf.flags & V4L2_BUF_FLAG_TSTAMP_SRC_MASK);
+		EXPECT_EQ(V4L2_BUF_FLAG_TIMESTAMP_MONOTONIC,
+			  buf.flags & V4L2_BUF_FLAG_TIMESTAMP_MASK);
+		EXPECT_LT(last, ts);
+		last = ts;
+		if ((int64_t)(now - ts) < best)
+			best = (int64_t)(now - ts);
+		cap_qbuf(_metadata, c, buf.index);
+	}
+	return best;
+}
+
+/*
+ * The Timestamp Source control: the end of the frame by default, its
+ * start when asked, with the flags to match; fixed while streaming.
+ */
+TEST_F_TIMEOUT(daqcap, timestamp_source, 120)
+{
+	int ch = chan_with_input_size(_metadata, self, 640, 480);
+	struct v4l2_dv_timings t;
+	struct v4l2_buffer qb = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+				  .memory = V4L2_MEMORY_MMAP };
+	int64_t age_eof, age_sof, active_ns;
+	int32_t v;
+	struct cap c;
+	int fd;
+
+	ASSERT_LE(0, ch) TH_LOG("no input at 640x480");
+	fd = chan_fd(_metadata, self, 0, ch);
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_G_DV_TIMINGS, &t));
+	active_ns = (int64_t)(frame_period_ps(&t.bt) / 1000 * t.bt.height /
+			      V4L2_DV_BT_FRAME_HEIGHT(&t.bt));
+	ASSERT_EQ(0, get_ctrl(fd, V4L2_CID_DAQCAP_TIMESTAMP_SOURCE, &v));
+	EXPECT_EQ(DAQCAP_TIMESTAMP_END_OF_FRAME, v);
+	EXPECT_EQ(-ERANGE, set_ctrl(fd, V4L2_CID_DAQCAP_TIMESTAMP_SOURCE, 2));
+
+	cap_prepare(_metadata, &c, fd, node_of(self, 0, ch), V4L2_PIX_FMT_GREY, 0,
+		    DAQCAP_PATTERN_VERIFY);
+	cap_alloc(_metadata, &c, V4L2_MEMORY_MMAP, NBUFS, 0, NULL);
+	cap_on(_metadata, &c);
+	age_eof = min_timestamp_age(_metadata, &c, 12, V4L2_BUF_FLAG_TSTAMP_SRC_EOF);
+	EXPECT_EQ(-EBUSY, set_ctrl(fd, V4L2_CID_DAQCAP_TIMESTAMP_SOURCE,
+				   DAQCAP_TIMESTAMP_START_OF_FRAME));
+	cap_off(_metadata, &c);
+
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_TIMESTAMP_SOURCE,
+			      DAQCAP_TIMESTAMP_START_OF_FRAME));
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_QUERYBUF, &qb));
+	EXPECT_EQ(V4L2_BUF_FLAG_TSTAMP_SRC_SOE, qb.flags & V4L2_BUF_FLAG_TSTAMP_SRC_MASK);
+	cap_rotate_requeue(_metadata, &c);
+	c.tstamp_src = V4L2_BUF_FLAG_TSTAMP_SRC_SOE;
+	cap_on(_metadata, &c);
+	age_sof = min_timestamp_age(_metadata, &c, 12, V4L2_BUF_FLAG_TSTAMP_SRC_SOE);
+	cap_off(_metadata, &c);
+	cap_free(&c);
+	ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_TIMESTAMP_SOURCE,
+			      DAQCAP_TIMESTAMP_END_OF_FRAME));
+
+	/* A frame's start is its active lines' time before its end. */
+	TH_LOG("DQBUF came at least %lld us after the end, %lld us after the start; active lines take %lld us",
+	       (long long)age_eof / 1000, (long long)age_sof / 1000, (long long)active_ns / 1000);
+	EXPECT_LE(0, age_eof);
+	EXPECT_LE(active_ns - active_ns / 10, age_sof);
+	EXPECT_LE(age_eof + active_ns / 2, age_sof);
+}
+
+/*
+ * A card whose crystal runs fast (utils/daqcap-vm --card-opts clock-ppm=P,
+ * and DAQCAP_CARD_CLOCK_PPM=P for this test): over a long capture its
+ * timestamps stay on CLOCK_MONOTONIC, never in the future, never going
+ * backwards; the driver measures the drift.
+ */
+TEST_F_TIMEOUT(daqcap, timestamps_follow_a_drifting_card_clock, 180)
+{
+	const char *env = getenv("DAQCAP_CARD_CLOCK_PPM");
+	int ch = chan_with_input_size(_metadata, self, 640, 480);
+	const unsigned int window = 180, middle = 840;	/* 3 s, 14 s at 60 Hz */
+	int64_t first, last, drift_ppb, want_ppb;
+	const struct dnode *node;
+	long long syncs0, syncs1;
+	struct cap c;
+	int fd;
+
+	if (!env)
+		SKIP(return, "the card's clock does not drift here: run with --card-opts clock-ppm=P and DAQCAP_CARD_CLOCK_PPM=P");
+	want_ppb = strtoll(env, NULL, 10) * 1000;
+	ASSERT_LE(0, ch) TH_LOG("no input at 640x480");
+	node = node_of(self, 0, ch);
+	fd = chan_fd(_metadata, self, 0, ch);
+	cap_prepare(_metadata, &c, fd, node, V4L2_PIX_FMT_GREY, 0, DAQCAP_PATTERN_VERIFY);
+	cap_alloc(_metadata, &c, V4L2_MEMORY_MMAP, NBUFS, 0, NULL);
+	syncs0 = dbg_counter(node->pci, node->chan, "clock_syncs");
+	cap_on(_metadata, &c);
+	first = min_timestamp_age(_metadata, &c, window, V4L2_BUF_FLAG_TSTAMP_SRC_EOF);
+	min_timestamp_age(_metadata, &c, middle, V4L2_BUF_FLAG_TSTAMP_SRC_EOF);
+	last = min_timestamp_age(_metadata, &c, window, V4L2_BUF_FLAG_TSTAMP_SRC_EOF);
+	drift_ppb = dbg_counter(node->pci, node->chan, "card_clock_drift_ppb");
+	syncs1 = dbg_counter(node->pci, node->chan, "clock_syncs");
+	cap_off(_metadata, &c);
+	cap_free(&c);
+
+	TH_LOG("DQBUF at least %lld us after the frame's end in the first 3 s, %lld us in the last; card clock %+lld ppb (configured %+lld)",
+	       (long long)first / 1000, (long long)last / 1000, (long long)drift_ppb,
+	       (long long)want_ppb);
+	/* Mapped once at STREAMON, 100 ppm would have moved them 2 ms by now. */
+	EXPECT_LE(0, last) TH_LOG("timestamps in the future");
+	EXPECT_LE(llabs(last - first), 500000);
+	EXPECT_LE(15, syncs1 - syncs0);
+	/*
+	 * Against the guest's CLOCK_MONOTONIC, whose own calibration under
+	 * TCG is off by about 10 ppm (measured with clock-ppm=0).
+	 */
+	EXPECT_LE(llabs(drift_ppb - want_ppb), 30000)
+		TH_LOG("measured %lld ppb, the card's crystal is %lld", (long long)drift_ppb,
+		       (long long)want_ppb);
+}
+
 TEST_F_TIMEOUT(daqcap, latency_histogram_counts_frames, 120)
 {
 	int ch = chan_with_input_size(_metadata, self, 640, 480);

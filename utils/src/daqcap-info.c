@@ -57,9 +57,10 @@ struct ctrl_info {
 	int64_t min, max, def;
 };
 
+/* Counters, and a few signed figures beside them (card_clock_drift_ppb). */
 struct counter {
 	char name[40];
-	uint64_t value;
+	int64_t value;
 };
 
 /* A "name: value" line of a debugfs file whose value may be a word. */
@@ -278,7 +279,7 @@ static void read_counters(struct card_info *card, struct chan_info *ch)
 			continue;
 		*colon = '\0';
 		errno = 0;
-		c->value = strtoull(colon + 1, &end, 10);
+		c->value = strtoll(colon + 1, &end, 10);
 		if (errno || end == colon + 1)
 			continue;
 		snprintf(c->name, sizeof(c->name), "%.39s", line);
@@ -949,7 +950,7 @@ static void print_text(void)
 			if (ch->ncounters) {
 				printf("      counters:");
 				for (k = 0; k < ch->ncounters; k++)
-					printf("%s%s %" PRIu64,
+					printf("%s%s %" PRId64,
 					       k % 6 ? ", " :
 					       k ? "\n               " : " ",
 					       ch->counters[k].name,
@@ -1137,7 +1138,7 @@ static void print_json(void)
 				for (k = 0; k < ch->ncounters; k++) {
 					printf("%s", k ? ", " : "");
 					json_str(ch->counters[k].name);
-					printf(": %" PRIu64,
+					printf(": %" PRId64,
 					       ch->counters[k].value);
 				}
 				printf("}");

@@ -39,4 +39,17 @@ enum daqcap_irq_coalesce {
  */
 #define V4L2_CID_DAQCAP_IRQ_DELAY_US		(V4L2_CID_USER_DAQCAP_BASE + 3)
 
+/*
+ * Which moment of the frame a buffer's timestamp is: a menu of enum
+ * daqcap_timestamp_source, with V4L2_BUF_FLAG_TSTAMP_SRC_EOF or _SOE in
+ * the buffer's flags to match. Both come from the card's clock, brought to
+ * CLOCK_MONOTONIC. Cannot change while streaming.
+ */
+#define V4L2_CID_DAQCAP_TIMESTAMP_SOURCE	(V4L2_CID_USER_DAQCAP_BASE + 4)
+
+enum daqcap_timestamp_source {
+	DAQCAP_TIMESTAMP_END_OF_FRAME = 0,	/* its last line (default) */
+	DAQCAP_TIMESTAMP_START_OF_FRAME = 1,	/* its first line */
+};
+
 #endif /* _UAPI_LINUX_DAQCAP_H */

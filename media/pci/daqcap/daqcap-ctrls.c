@@ -3,7 +3,8 @@
  * DAQCAP: controls.
  *
  * The test pattern belongs to the input the channel captures; the chunk
- * size and the interrupt coalescing rule belong to the channel. The
+ * size, the interrupt coalescing rule and the timestamp source belong to
+ * the channel. The
  * driver's own control IDs are in include/uapi/linux/daqcap.h.
  */
 
@@ -21,6 +22,12 @@ static const char * const daqcap_coalesce_menu[] = {
 	[DAQCAP_IRQ_COALESCE_CHUNKS] = "Every N Chunks",
 	[DAQCAP_IRQ_COALESCE_FRAME] = "End of Frame",
 	[DAQCAP_IRQ_COALESCE_DELAY] = "Maximum Delay",
+	NULL,
+};
+
+static const char * const daqcap_ts_source_menu[] = {
+	[DAQCAP_TIMESTAMP_END_OF_FRAME] = "End of Frame",
+	[DAQCAP_TIMESTAMP_START_OF_FRAME] = "Start of Frame",
 	NULL,
 };
 
@@ -61,6 +68,19 @@ u32 daqcap_ctrls_coalesce(struct daqcap_chan *chan)
 u32 daqcap_ctrls_chunk_lines(struct daqcap_chan *chan)
 {
 	return v4l2_ctrl_g_ctrl(chan->ctrl_chunk_lines);
+}
+
+/**
+ * daqcap_ctrls_ts_from_sof() - whether buffers get their frame's start time
+ * @chan: the channel
+ *
+ * Return: the timestamp source control's current value is start of frame
+ * (see daqcap_ctrls_coalesce()).
+ */
+bool daqcap_ctrls_ts_from_sof(struct daqcap_chan *chan)
+{
+	return v4l2_ctrl_g_ctrl(chan->ctrl_ts_source) ==
+	       DAQCAP_TIMESTAMP_START_OF_FRAME;
 }
 
 static int daqcap_g_volatile_ctrl(struct v4l2_ctrl *ctrl)
@@ -111,6 +131,16 @@ static int daqcap_s_ctrl(struct v4l2_ctrl *ctrl)
 		return 0;
 	case V4L2_CID_DAQCAP_CHUNK_LINES:
 		/* Programmed at stream start; grabbed while streaming. */
+		return 0;
+	case V4L2_CID_DAQCAP_TIMESTAMP_SOURCE:
+		/*
+		 * Taken at stream start, grabbed while streaming; the flags
+		 * QUERYBUF and DQBUF report follow at once.
+		 */
+		chan->queue.timestamp_flags &= ~V4L2_BUF_FLAG_TSTAMP_SRC_MASK;
+		chan->queue.timestamp_flags |=
+			ctrl->val == DAQCAP_TIMESTAMP_START_OF_FRAME ?
+			V4L2_BUF_FLAG_TSTAMP_SRC_SOE : V4L2_BUF_FLAG_TSTAMP_SRC_EOF;
 		return 0;
 	case V4L2_CID_DAQCAP_IRQ_COALESCE:
 		/*
@@ -175,6 +205,16 @@ static const struct v4l2_ctrl_config daqcap_ctrl_irq_delay = {
 	.def = 0,
 };
 
+static const struct v4l2_ctrl_config daqcap_ctrl_ts_source = {
+	.ops = &daqcap_ctrl_ops,
+	.id = V4L2_CID_DAQCAP_TIMESTAMP_SOURCE,
+	.name = "Timestamp Source",
+	.type = V4L2_CTRL_TYPE_MENU,
+	.max = DAQCAP_TIMESTAMP_START_OF_FRAME,
+	.def = DAQCAP_TIMESTAMP_END_OF_FRAME,
+	.qmenu = daqcap_ts_source_menu,
+};
+
 /**
  * daqcap_ctrls_init() - create a channel's controls
  * @chan: the channel, its input selected
@@ -187,7 +227,7 @@ int daqcap_ctrls_init(struct daqcap_chan *chan)
 	struct v4l2_ctrl_handler *hdl = &chan->ctrl_handler;
 	struct v4l2_ctrl *power;
 
-	v4l2_ctrl_handler_init(hdl, 6);
+	v4l2_ctrl_handler_init(hdl, 7);
 	chan->ctrl_pattern =
 		v4l2_ctrl_new_std_menu_items(hdl, &daqcap_ctrl_ops,
 					     V4L2_CID_TEST_PATTERN,
@@ -215,6 +255,8 @@ int daqcap_ctrls_init(struct daqcap_chan *chan)
 		v4l2_ctrl_new_custom(hdl, &daqcap_ctrl_irq_chunks, NULL);
 	chan->ctrl_irq_delay =
 		v4l2_ctrl_new_custom(hdl, &daqcap_ctrl_irq_delay, NULL);
+	chan->ctrl_ts_source =
+		v4l2_ctrl_new_custom(hdl, &daqcap_ctrl_ts_source, NULL);
 	if (hdl->error)
 		return hdl->error;
 	/* One register holds the rule: set its three fields together. */

@@ -4,6 +4,7 @@
  *
  * <debugfs>/daqcap/<pci address>/registers dumps the card's registers;
  * .../chN holds a channel's counters, the driver's beside the card's, and
+ * how fast the card's clock ran against CLOCK_MONOTONIC while it streamed;
  * .../latency-chN how long its finished frames waited for the driver.
  */
 
@@ -44,6 +45,8 @@ const struct daqcap_counter daqcap_chan_counters[] = {
 	DAQCAP_COUNTER(all_ones_reads),
 	DAQCAP_COUNTER(spurious_irqs),
 	DAQCAP_COUNTER(irq_storms),
+	DAQCAP_COUNTER(frame_syncs),
+	DAQCAP_COUNTER(clock_syncs),
 };
 
 /*
@@ -126,6 +129,7 @@ static const struct debugfs_reg32 daqcap_chan_regs[] = {
 	{ "DROPS_NO_BUFFER", DAQCAP_CH_DROPS_NO_BUFFER },
 	{ "DROPS_RING_FULL", DAQCAP_CH_DROPS_RING_FULL },
 	{ "DROPS_LATE", DAQCAP_CH_DROPS_LATE },
+	{ "SOF_SEQUENCE", DAQCAP_CH_SOF_SEQUENCE },
 };
 
 static int daqcap_registers_show(struct seq_file *s, void *unused)
@@ -162,6 +166,7 @@ static int daqcap_chan_stats_show(struct seq_file *s, void *unused)
 	struct daqcap_chan *chan = s->private;
 	struct daqcap_chan_stats st;
 	unsigned long flags;
+	s64 drift_ppb;
 	unsigned int i;
 	int ret;
 
@@ -170,6 +175,7 @@ static int daqcap_chan_stats_show(struct seq_file *s, void *unused)
 		return ret;
 	spin_lock_irqsave(&chan->lock, flags);
 	st = chan->stats;
+	drift_ppb = chan->clock_drift_ppb;
 	spin_unlock_irqrestore(&chan->lock, flags);
 
 	for (i = 0; i < daqcap_num_chan_counters; i++)
@@ -178,6 +184,8 @@ static int daqcap_chan_stats_show(struct seq_file *s, void *unused)
 	for (i = 0; i < daqcap_num_chan_hw_counters; i++)
 		seq_printf(s, "hw_%s: %u\n", daqcap_chan_hw_counters[i].name,
 			   daqcap_ch_read(chan, daqcap_chan_hw_counters[i].reg));
+	/* Measured over the last (or current) stream, from clock_syncs. */
+	seq_printf(s, "card_clock_drift_ppb: %lld\n", drift_ppb);
 	daqcap_pm_put(chan->dev);
 	return 0;
 }

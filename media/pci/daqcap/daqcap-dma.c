@@ -28,6 +28,19 @@
 
 /* How often the watchdog looks for completions whose interrupt was lost. */
 #define DAQCAP_WATCHDOG_MS	250
+
+/*
+ * How often a streaming channel maps the card clock to CLOCK_MONOTONIC
+ * again: the card's crystal (+-100 ppm) drifts up to 0.1 ms a second from
+ * the host's, a timestamp error that stays below that at this period.
+ */
+#define DAQCAP_CLOCK_SYNC_MS	1000
+/*
+ * Bounds on what the card's clock is believed: a drift beyond 1000 ppm is
+ * no crystal's, and no frame is a minute from the last clock sample.
+ */
+#define DAQCAP_CLOCK_DRIFT_MAX_PPB	1000000
+#define DAQCAP_CLOCK_SPAN_NS		(60 * NSEC_PER_SEC)
 /* How long stop waits for the channel's DMA to go idle before a reset. */
 #define DAQCAP_IDLE_TIMEOUT_US	100000
 /*
@@ -223,10 +236,30 @@ void daqcap_chan_link(struct daqcap_chan *chan, struct daqcap_buffer *buf)
 	daqcap_ch_write(chan, DAQCAP_CH_DESC_TAIL, chan->desc_tail);
 }
 
-/* Card time to CLOCK_MONOTONIC, never going backwards. */
+/*
+ * Card time to CLOCK_MONOTONIC: the offset last sampled, corrected for
+ * the drift measured so far over the time since (either way: a frame's
+ * start can precede the sample).
+ */
+static u64 daqcap_chan_card_to_mono(struct daqcap_chan *chan, u64 card_ns)
+{
+	/* A time the card made up is no reason to overflow. */
+	s64 since = clamp_t(s64, (s64)(card_ns - chan->ts_sync_card),
+			    -DAQCAP_CLOCK_SPAN_NS, DAQCAP_CLOCK_SPAN_NS);
+
+	lockdep_assert_held(&chan->lock);
+	return card_ns + chan->ts_offset -
+	       div_s64(since * chan->clock_drift_ppb, NSEC_PER_SEC);
+}
+
+/*
+ * Card time to a buffer's timestamp, never going backwards: not even when
+ * the offset is sampled again (daqcap_chan_clock_sync()) and the card's
+ * clock ran fast meanwhile.
+ */
 static u64 daqcap_chan_timestamp(struct daqcap_chan *chan, u64 card_ns)
 {
-	u64 ts = card_ns + chan->ts_offset;
+	u64 ts = daqcap_chan_card_to_mono(chan, card_ns);
 
 	if (ts <= chan->last_ts)
 		ts = chan->last_ts + 1;
@@ -238,7 +271,7 @@ static u64 daqcap_chan_timestamp(struct daqcap_chan *chan, u64 card_ns)
 static void daqcap_chan_latency(struct daqcap_chan *chan, u64 card_end_ns)
 {
 	struct daqcap_latency *lat = &chan->latency;
-	s64 ns = (s64)(ktime_get_ns() - card_end_ns) - chan->ts_offset;
+	s64 ns = (s64)(ktime_get_ns() - daqcap_chan_card_to_mono(chan, card_end_ns));
 	unsigned int bucket;
 
 	/* The clock offset is an estimate: a frame cannot end in the future. */
@@ -261,7 +294,9 @@ static void daqcap_buf_done(struct daqcap_chan *chan, struct daqcap_buffer *buf)
 	chan->inflight[buf->vb.vb2_buf.index] = NULL;
 	buf->vb.sequence = buf->sequence + chan->seq_base;
 	buf->vb.field = V4L2_FIELD_NONE;
-	buf->vb.vb2_buf.timestamp = daqcap_chan_timestamp(chan, buf->ts_end);
+	buf->vb.vb2_buf.timestamp =
+		daqcap_chan_timestamp(chan, chan->ts_from_sof ? buf->ts_sof
+							      : buf->ts_end);
 	chan->last_seq = buf->vb.sequence;
 	chan->delivered = true;
 	if (!whole)
@@ -369,8 +404,10 @@ static const char *daqcap_chan_start_frame(struct daqcap_chan *chan,
 		b = daqcap_chan_linked(chan, seq);
 		if (!b)
 			continue;
-		if (!b->nchunks_done)
+		if (!b->nchunks_done) {
 			b->sequence = sequence - unseen--;
+			b->ts_sof = sof;
+		}
 		if (!b->ts_end)
 			b->ts_end = sof;
 		daqcap_buf_done(chan, b);
@@ -380,6 +417,7 @@ static const char *daqcap_chan_start_frame(struct daqcap_chan *chan,
 	chan->seq_started = true;
 	chan->started_ns = ktime_get_ns();
 	buf->sequence = sequence;
+	buf->ts_sof = sof;
 	return NULL;
 }
 
@@ -562,6 +600,106 @@ void daqcap_card_dead(struct daqcap_chan *chan, const char *reg)
 	mod_delayed_work(system_wq, &dev->lose_work, 0);
 }
 
+/*
+ * Sample the card clock against CLOCK_MONOTONIC, bracketing the read: the
+ * offset, and the card's time of the sample in @card_at.
+ */
+static s64 daqcap_chan_clock_offset(struct daqcap_chan *chan, u64 *when,
+				    u64 *card_at)
+{
+	s64 best = 0;
+	u64 best_span = U64_MAX;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		u64 before = ktime_get_ns();
+		u64 card = daqcap_read_timestamp(chan->dev);
+		u64 after = ktime_get_ns();
+
+		if (after - before < best_span) {
+			best_span = after - before;
+			*when = before + (after - before) / 2;
+			*card_at = card;
+			best = (s64)*when - (s64)card;
+		}
+	}
+	return best;
+}
+
+/*
+ * Map the card clock to CLOCK_MONOTONIC again, and measure its drift
+ * since the start, which corrects the times until the next sample
+ * (daqcap_chan_card_to_mono()). The new offset applies to the frames
+ * completed from now on; daqcap_chan_timestamp() keeps timestamps
+ * increasing across the step, what the drift estimate missed in one
+ * DAQCAP_CLOCK_SYNC_MS.
+ */
+static void daqcap_chan_clock_sync(struct daqcap_chan *chan)
+{
+	u64 now, us;
+	s64 offset, moved;
+
+	lockdep_assert_held(&chan->lock);
+	offset = daqcap_chan_clock_offset(chan, &now, &chan->ts_sync_card);
+	chan->ts_offset = offset;
+	/*
+	 * A card clock that runs fast lowers the offset. In microseconds, so
+	 * that days of drift at the card's worst do not overflow.
+	 */
+	us = now > chan->ts_first_ns ?
+	     div_u64(now - chan->ts_first_ns, NSEC_PER_USEC) : 0;
+	moved = clamp_t(s64, chan->ts_first_offset - offset,
+			-DAQCAP_CLOCK_SPAN_NS, DAQCAP_CLOCK_SPAN_NS);
+	if (us)
+		chan->clock_drift_ppb =
+			clamp_t(s64, div64_s64(moved * USEC_PER_SEC, us),
+				-DAQCAP_CLOCK_DRIFT_MAX_PPB,
+				DAQCAP_CLOCK_DRIFT_MAX_PPB);
+	chan->clock_sync_at = jiffies + msecs_to_jiffies(DAQCAP_CLOCK_SYNC_MS);
+	chan->stats.clock_syncs++;
+}
+
+/*
+ * The channel's interrupt mask: every event but the start of frame, which
+ * costs an interrupt per frame and is taken only for FRAME_SYNC
+ * subscribers; and no data event on a polled card, whose DATA_READY tells
+ * of completions (daqcap_poll()).
+ */
+static u32 daqcap_chan_irq_mask(struct daqcap_chan *chan)
+{
+	u32 mask = DAQCAP_CH_IRQ_ALL & ~DAQCAP_CH_IRQ_SOF;
+
+	lockdep_assert_held(&chan->lock);
+	if (chan->dev->polled)
+		mask &= ~DAQCAP_CH_IRQ_DATA;
+	if (chan->frame_sync_subs)
+		mask |= DAQCAP_CH_IRQ_SOF;
+	return mask;
+}
+
+/**
+ * daqcap_chan_frame_sync_subscribe() - count a FRAME_SYNC subscription
+ * @chan: the channel
+ * @add: a subscription comes (true) or goes (false)
+ *
+ * A streaming channel takes the start-of-frame interrupt from the first
+ * subscription on, and stops with the last.
+ */
+void daqcap_chan_frame_sync_subscribe(struct daqcap_chan *chan, bool add)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&chan->lock, flags);
+	if (add)
+		chan->frame_sync_subs++;
+	else if (!WARN_ON_ONCE(!chan->frame_sync_subs))
+		chan->frame_sync_subs--;
+	if (chan->running && !chan->failed)
+		daqcap_ch_write(chan, DAQCAP_CH_IRQ_MASK,
+				daqcap_chan_irq_mask(chan));
+	spin_unlock_irqrestore(&chan->lock, flags);
+}
+
 /**
  * daqcap_chan_watchdog() - catch completions whose interrupt was lost
  * @t: the channel's watchdog timer
@@ -592,6 +730,8 @@ void daqcap_chan_watchdog(struct timer_list *t)
 			chan->stats.watchdog_completions +=
 				daqcap_chan_drain(chan);
 		chan->watchdog_irqs = chan->stats.irqs;
+		if (time_after_eq(jiffies, chan->clock_sync_at))
+			daqcap_chan_clock_sync(chan);
 		mod_timer(&chan->watchdog,
 			  jiffies + msecs_to_jiffies(DAQCAP_WATCHDOG_MS));
 	}
@@ -648,26 +788,6 @@ static u64 daqcap_chan_frame_period_ns(struct daqcap_chan *chan)
 			 bt->pixelclock);
 }
 
-/* Sample the card clock against CLOCK_MONOTONIC, bracketing the read. */
-static s64 daqcap_chan_clock_offset(struct daqcap_chan *chan)
-{
-	s64 best = 0;
-	u64 best_span = U64_MAX;
-	int i;
-
-	for (i = 0; i < 3; i++) {
-		u64 before = ktime_get_ns();
-		u64 card = daqcap_read_timestamp(chan->dev);
-		u64 after = ktime_get_ns();
-
-		if (after - before < best_span) {
-			best_span = after - before;
-			best = (s64)(before + (after - before) / 2) - (s64)card;
-		}
-	}
-	return best;
-}
-
 /**
  * daqcap_chan_hw_start() - program and enable the channel
  * @chan: the channel, its format and controls set, with @chan->mutex held
@@ -691,6 +811,7 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart)
 	u32 height = chan->format.height;
 	u32 chunk_lines = daqcap_ctrls_chunk_lines(chan);
 	u32 chunks = DIV_ROUND_UP(height, chunk_lines);
+	bool ts_from_sof = daqcap_ctrls_ts_from_sof(chan);
 	struct daqcap_buffer *buf, *tmp;
 	unsigned long flags;
 	bool irq_off;
@@ -740,11 +861,10 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart)
 	daqcap_ch_write(chan, DAQCAP_CH_CPL_BASE_HI, upper_32_bits(chan->cpl_ring_dma));
 	daqcap_ch_write(chan, DAQCAP_CH_CPL_SIZE_LOG2, chan->cpl_log2);
 	daqcap_ch_write(chan, DAQCAP_CH_IRQ_STATUS, DAQCAP_CH_IRQ_ALL);
-	/* A polled card's DATA_READY tells of completions (daqcap_poll()). */
-	daqcap_ch_write(chan, DAQCAP_CH_IRQ_MASK, chan->dev->polled ?
-			DAQCAP_CH_IRQ_ALL & ~DAQCAP_CH_IRQ_DATA : DAQCAP_CH_IRQ_ALL);
 
 	spin_lock_irqsave(&chan->lock, flags);
+	/* Under the lock: FRAME_SYNC subscriptions come and go without ioctls. */
+	daqcap_ch_write(chan, DAQCAP_CH_IRQ_MASK, daqcap_chan_irq_mask(chan));
 	chan->desc_tail = 0;
 	chan->started_seq = 0;
 	chan->seq_started = false;
@@ -758,7 +878,12 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart)
 	chan->frame_height = height;
 	chan->frame_chunk_lines = chunk_lines;
 	chan->frame_chunks = chunks;
-	chan->ts_offset = daqcap_chan_clock_offset(chan);
+	chan->ts_offset = daqcap_chan_clock_offset(chan, &chan->ts_first_ns,
+						   &chan->ts_sync_card);
+	chan->ts_first_offset = chan->ts_offset;
+	chan->clock_drift_ppb = 0;
+	chan->clock_sync_at = jiffies + msecs_to_jiffies(DAQCAP_CLOCK_SYNC_MS);
+	chan->ts_from_sof = ts_from_sof;
 	chan->frame_period_ns = daqcap_chan_frame_period_ns(chan);
 	/* Unknown, the period is 0: poll as often as the bound lets. */
 	WRITE_ONCE(chan->poll_ns,

@@ -47,6 +47,7 @@ static const char * const daqcap_chan_irq_names[] = {
 	"data", "FIFO overflow: lines lost",
 	"DMA write failed: channel halted",
 	"malformed descriptor: channel halted", "frame dropped",
+	"start of frame",
 };
 
 /*
@@ -96,6 +97,24 @@ static void daqcap_chan_storm(struct daqcap_chan *chan, bool idle, u32 status)
 }
 
 /*
+ * A frame started: tell the FRAME_SYNC subscribers its sequence, numbered
+ * as its buffer will be. The card holds the last start's sequence only: if
+ * two came before this interrupt, the later one is told.
+ */
+static void daqcap_chan_frame_sync(struct daqcap_chan *chan)
+{
+	struct v4l2_event ev = { .type = V4L2_EVENT_FRAME_SYNC };
+
+	lockdep_assert_held(&chan->lock);
+	if (!chan->running)
+		return;
+	ev.u.frame_sync.frame_sequence =
+		daqcap_ch_read(chan, DAQCAP_CH_SOF_SEQUENCE) + chan->seq_base;
+	v4l2_event_queue(&chan->vdev, &ev);
+	chan->stats.frame_syncs++;
+}
+
+/*
  * Serve a channel's events @status, already acknowledged, and drain its
  * completion ring: for an interrupt, or for the poll timer (@polled).
  */
@@ -112,8 +131,13 @@ static void daqcap_chan_serve(struct daqcap_chan *chan, unsigned long status,
 			chan->stats.polls++;
 	} else {
 		chan->stats.irqs++;
-		daqcap_chan_storm(chan, !n, status);
+		/* A start of frame is work done, not an idle interrupt. */
+		daqcap_chan_storm(chan, !n && !(status & DAQCAP_CH_IRQ_SOF),
+				  status);
 	}
+	/* Latched even while masked: only a subscriber's is an event. */
+	if (status & DAQCAP_CH_IRQ_SOF && chan->frame_sync_subs)
+		daqcap_chan_frame_sync(chan);
 	if (status & DAQCAP_CH_IRQ_FIFO_OVERFLOW)
 		chan->stats.fifo_overflows++;
 	if (status & DAQCAP_CH_IRQ_DROP)

@@ -276,6 +276,7 @@ static int daqcap_start_streaming(struct vb2_queue *q, unsigned int count)
 		return ret;
 	}
 	v4l2_ctrl_grab(chan->ctrl_chunk_lines, true);
+	v4l2_ctrl_grab(chan->ctrl_ts_source, true);
 	return 0;
 }
 
@@ -288,6 +289,7 @@ static void daqcap_stop_streaming(struct vb2_queue *q)
 	chan->held = false;
 	daqcap_return_all_buffers(chan, VB2_BUF_STATE_ERROR);
 	v4l2_ctrl_grab(chan->ctrl_chunk_lines, false);
+	v4l2_ctrl_grab(chan->ctrl_ts_source, false);
 	if (chan->pm_held)
 		daqcap_pm_put(chan->dev);
 	chan->pm_held = false;
@@ -711,12 +713,36 @@ static const struct v4l2_subscribed_event_ops daqcap_src_change_ops = {
 	.merge = daqcap_src_change_merge,
 };
 
+/* The start-of-frame interrupt is taken while anyone wants FRAME_SYNC. */
+static int daqcap_frame_sync_add(struct v4l2_subscribed_event *sev,
+				 unsigned int elems)
+{
+	daqcap_chan_frame_sync_subscribe(video_get_drvdata(sev->fh->vdev), true);
+	return 0;
+}
+
+static void daqcap_frame_sync_del(struct v4l2_subscribed_event *sev)
+{
+	daqcap_chan_frame_sync_subscribe(video_get_drvdata(sev->fh->vdev), false);
+}
+
+static const struct v4l2_subscribed_event_ops daqcap_frame_sync_ops = {
+	.add = daqcap_frame_sync_add,
+	.del = daqcap_frame_sync_del,
+};
+
+/* Starts of frame an application may fall behind by before losing any. */
+#define DAQCAP_FRAME_SYNC_EVENTS	8
+
 static int daqcap_subscribe_event(struct v4l2_fh *fh,
 				  const struct v4l2_event_subscription *sub)
 {
 	switch (sub->type) {
 	case V4L2_EVENT_SOURCE_CHANGE:
 		return v4l2_event_subscribe(fh, sub, 0, &daqcap_src_change_ops);
+	case V4L2_EVENT_FRAME_SYNC:
+		return v4l2_event_subscribe(fh, sub, DAQCAP_FRAME_SYNC_EVENTS,
+					    &daqcap_frame_sync_ops);
 	default:
 		return v4l2_ctrl_subscribe_event(fh, sub);
 	}

@@ -128,6 +128,7 @@ struct daqcap_desc_table {
  *	order in which the card takes buffers
  * @sequence: hardware sequence of the frame being written
  * @errors: DAQCAP_CPL_STATUS_ERR_* bits seen in the frame's chunks
+ * @ts_sof: card time of the frame's first line
  * @ts_end: card time of the frame's last line
  *
  * Its descriptor table is &daqcap_chan.tables[@vb.vb2_buf.index].
@@ -142,6 +143,7 @@ struct daqcap_buffer {
 	u32 link_seq;
 	u32 sequence;
 	u32 errors;
+	u64 ts_sof;
 	u64 ts_end;
 };
 
@@ -180,6 +182,10 @@ struct daqcap_buffer {
  *	streaming: the card stopped answering (the card is given up)
  * @spurious_irqs: channel interrupts with nothing pending
  * @irq_storms: interrupt storms (the channel stopped)
+ * @frame_syncs: V4L2_EVENT_FRAME_SYNC events sent (start-of-frame
+ *	interrupts, taken only while an application subscribes)
+ * @clock_syncs: times the card clock was mapped to CLOCK_MONOTONIC again
+ *	while streaming (daqcap_chan_clock_sync())
  */
 struct daqcap_chan_stats {
 	u64 frames;
@@ -203,6 +209,8 @@ struct daqcap_chan_stats {
 	u64 all_ones_reads;
 	u64 spurious_irqs;
 	u64 irq_storms;
+	u64 frame_syncs;
+	u64 clock_syncs;
 };
 
 /* Buckets of struct daqcap_latency: up to 2^22 us (4.2 s), and longer. */
@@ -274,6 +282,7 @@ struct daqcap_dev;
  * @ctrl_coalesce: V4L2_CID_DAQCAP_IRQ_COALESCE
  * @ctrl_irq_chunks: V4L2_CID_DAQCAP_IRQ_CHUNKS
  * @ctrl_irq_delay: V4L2_CID_DAQCAP_IRQ_DELAY_US
+ * @ctrl_ts_source: V4L2_CID_DAQCAP_TIMESTAMP_SOURCE, grabbed while streaming
  * @input: selected input
  * @timings: DV timings the channel captures
  * @format: current format
@@ -313,7 +322,18 @@ struct daqcap_dev;
  * @frame_height: frame height the card was started with
  * @frame_chunk_lines: lines per chunk the card was started with
  * @frame_chunks: chunks per frame the card was started with
- * @ts_offset: CLOCK_MONOTONIC minus card time, ns
+ * @ts_offset: CLOCK_MONOTONIC minus card time, ns, sampled at the start and
+ *	every DAQCAP_CLOCK_SYNC_MS after (the card's crystal drifts)
+ * @ts_sync_card: card time when @ts_offset was sampled
+ * @ts_first_offset: @ts_offset at the start, for @clock_drift_ppb
+ * @ts_first_ns: CLOCK_MONOTONIC when it was sampled
+ * @clock_sync_at: jiffies when @ts_offset is to be sampled again
+ * @clock_drift_ppb: how much faster the card clock runs than
+ *	CLOCK_MONOTONIC since the start, in parts per billion
+ * @ts_from_sof: buffers get their frame's start time, not its end
+ *	(V4L2_CID_DAQCAP_TIMESTAMP_SOURCE when the channel started)
+ * @frame_sync_subs: V4L2_EVENT_FRAME_SYNC subscriptions: the start-of-frame
+ *	interrupt is unmasked while there is one
  * @last_ts: last timestamp handed out, to keep them increasing
  * @seq_base: added to the card's frame sequence: 0 from STREAMON, and
  *	past the frames lost while held once the card restarts at 0
@@ -351,6 +371,7 @@ struct daqcap_chan {
 	struct v4l2_ctrl *ctrl_coalesce;
 	struct v4l2_ctrl *ctrl_irq_chunks;
 	struct v4l2_ctrl *ctrl_irq_delay;
+	struct v4l2_ctrl *ctrl_ts_source;
 
 	unsigned int input;
 	struct v4l2_dv_timings timings;
@@ -383,6 +404,13 @@ struct daqcap_chan {
 	u32 frame_chunk_lines;
 	u32 frame_chunks;
 	s64 ts_offset;
+	u64 ts_sync_card;
+	s64 ts_first_offset;
+	u64 ts_first_ns;
+	unsigned long clock_sync_at;
+	s64 clock_drift_ppb;
+	bool ts_from_sof;
+	unsigned int frame_sync_subs;
 	u64 last_ts;
 	u32 seq_base;
 	u32 last_seq;
@@ -613,6 +641,7 @@ unsigned int daqcap_chan_drain(struct daqcap_chan *chan);
 void daqcap_chan_fail(struct daqcap_chan *chan);
 void daqcap_card_dead(struct daqcap_chan *chan, const char *reg);
 void daqcap_chan_watchdog(struct timer_list *t);
+void daqcap_chan_frame_sync_subscribe(struct daqcap_chan *chan, bool add);
 
 /* daqcap-irq.c */
 irqreturn_t daqcap_chan_irq(int irq, void *data);
@@ -641,6 +670,7 @@ void daqcap_chan_lose(struct daqcap_chan *chan);
 int daqcap_ctrls_init(struct daqcap_chan *chan);
 u32 daqcap_ctrls_coalesce(struct daqcap_chan *chan);
 u32 daqcap_ctrls_chunk_lines(struct daqcap_chan *chan);
+bool daqcap_ctrls_ts_from_sof(struct daqcap_chan *chan);
 
 /* daqcap-debugfs.c */
 void daqcap_debugfs_init(struct daqcap_dev *dev);
