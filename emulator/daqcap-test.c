@@ -488,7 +488,8 @@ static void test_inputs(void)
                                      DAQCAP_IN_STATUS_VSYNC_POS : 0;
 
         g_assert_cmphex(ird(&c, i, DAQCAP_IN_STATUS), ==,
-                        DAQCAP_IN_STATUS_POWER | DAQCAP_IN_STATUS_LOCKED | pol);
+                        DAQCAP_IN_STATUS_POWER | DAQCAP_IN_STATUS_LOCKED |
+                        DAQCAP_IN_STATUS_HOTPLUG | pol);
         g_assert_cmphex(ird(&c, i, DAQCAP_IN_ACTIVE_SIZE), ==,
                         want[i].w | want[i].h << 16);
         g_assert_cmphex(ird(&c, i, DAQCAP_IN_TOTAL_SIZE), ==,
@@ -530,7 +531,8 @@ static void test_inputs(void)
 
     /* Signal loss and restore. */
     qom_set_bool(&c, "input2-signal", false);
-    g_assert_cmphex(ird(&c, 2, DAQCAP_IN_STATUS), ==, 0);
+    /* The card's hotplug is its own: it stays asserted. */
+    g_assert_cmphex(ird(&c, 2, DAQCAP_IN_STATUS), ==, DAQCAP_IN_STATUS_HOTPLUG);
     g_assert_cmphex(ird(&c, 2, DAQCAP_IN_ACTIVE_SIZE), ==, 0);
     g_assert_cmphex(ird(&c, 2, DAQCAP_IN_PIXEL_CLOCK), ==, 0);
     g_assert_cmphex(rd(&c, DAQCAP_REG_INPUT_CHANGED), ==, 0x6);
@@ -551,7 +553,119 @@ static void test_inputs(void)
     /* Per-input timings and "none" through the device property. */
     card_start(&c, ",inputs=2,timings=720x576p50:none");
     g_assert_cmphex(ird(&c, 0, DAQCAP_IN_ACTIVE_SIZE), ==, 720 | 576 << 16);
-    g_assert_cmphex(ird(&c, 1, DAQCAP_IN_STATUS), ==, 0);
+    g_assert_cmphex(ird(&c, 1, DAQCAP_IN_STATUS), ==, DAQCAP_IN_STATUS_HOTPLUG);
+    card_stop(&c);
+}
+
+/* Read @len bytes of input @in's EDID from @off on. */
+static void edid_read(Card *c, unsigned in, uint32_t off, uint8_t *buf,
+                      uint32_t len)
+{
+    wr(c, DAQCAP_INPUT_BASE(in) + DAQCAP_IN_EDID_ADDR, off);
+    for (uint32_t i = 0; i < len; i += 4) {
+        stl_le_p(buf + i, ird(c, in, DAQCAP_IN_EDID_DATA));
+    }
+}
+
+static void edid_write(Card *c, unsigned in, const uint8_t *buf, uint32_t len)
+{
+    wr(c, DAQCAP_INPUT_BASE(in) + DAQCAP_IN_EDID_ADDR, 0);
+    for (uint32_t i = 0; i < len; i += 4) {
+        wr(c, DAQCAP_INPUT_BASE(in) + DAQCAP_IN_EDID_DATA, ldl_le_p(buf + i));
+    }
+}
+
+/*
+ * HDMI-like inputs: an EDID at power-on whose preferred timings are the
+ * input's, hotplug asserted; a new EDID makes the source offer its
+ * preferred timings, none stops the source; an SDI-like input has
+ * neither EDID nor hotplug.
+ */
+static void test_edid(void)
+{
+    uint8_t e[DAQCAP_EDID_BLOCK_SIZE];
+    uint8_t sum = 0;
+    Card c;
+
+    card_start(&c, ",sdi-inputs=0x8");
+    g_assert_cmphex(ird(&c, 0, DAQCAP_IN_CAPS), ==, DAQCAP_IN_CAPS_EDID);
+    g_assert_cmpuint(ird(&c, 0, DAQCAP_IN_EDID_BLOCKS), ==, 1);
+    g_assert_cmphex(ird(&c, 0, DAQCAP_IN_STATUS), ==,
+                    DAQCAP_IN_STATUS_POWER | DAQCAP_IN_STATUS_LOCKED |
+                    DAQCAP_IN_STATUS_HOTPLUG | DAQCAP_IN_STATUS_HSYNC_POS |
+                    DAQCAP_IN_STATUS_VSYNC_POS);
+    edid_read(&c, 0, 0, e, sizeof(e));
+    g_assert_cmphex((uint32_t)ldl_le_p(e), ==, 0xffffff00);
+    g_assert_cmphex((uint32_t)ldl_le_p(e + 4), ==, 0x00ffffff);
+    for (unsigned i = 0; i < sizeof(e); i++) {
+        sum += e[i];
+    }
+    g_assert_cmpuint(sum, ==, 0);
+    /* The preferred descriptor: 1920x1080, 148.5 MHz, 280 + 45 blanking. */
+    g_assert_cmpuint(lduw_le_p(e + 54), ==, 14850);
+    g_assert_cmpuint(e[56] | (e[58] & 0xf0) << 4, ==, 1920);
+    g_assert_cmpuint(e[57] | (e[58] & 0x0f) << 8, ==, 280);
+    g_assert_cmpuint(e[59] | (e[61] & 0xf0) << 4, ==, 1080);
+    g_assert_cmpuint(e[60] | (e[61] & 0x0f) << 8, ==, 45);
+    /* EDID_ADDR advanced by 4 with each access, and wraps. */
+    g_assert_cmpuint(ird(&c, 0, DAQCAP_IN_EDID_ADDR), ==, sizeof(e));
+    wr(&c, DAQCAP_INPUT_BASE(0) + DAQCAP_IN_EDID_ADDR, 510);
+    g_assert_cmpuint(ird(&c, 0, DAQCAP_IN_EDID_ADDR), ==, 508);
+    ird(&c, 0, DAQCAP_IN_EDID_DATA);
+    g_assert_cmpuint(ird(&c, 0, DAQCAP_IN_EDID_ADDR), ==, 0);
+
+    /* Hotplug low: the source stops; its +5 V stays. */
+    wr(&c, DAQCAP_REG_INPUT_CHANGED, 0xffffffff);
+    wr(&c, DAQCAP_INPUT_BASE(0) + DAQCAP_IN_EDID_BLOCKS, 0);
+    g_assert_cmphex(ird(&c, 0, DAQCAP_IN_STATUS), ==, DAQCAP_IN_STATUS_POWER);
+    g_assert_cmpuint(ird(&c, 0, DAQCAP_IN_EDID_BLOCKS), ==, 0);
+    g_assert_cmphex(rd(&c, DAQCAP_REG_INPUT_CHANGED), ==, 1);
+    g_assert_cmphex(ird(&c, 0, DAQCAP_IN_ACTIVE_SIZE), ==, 0);
+
+    /* An EDID preferring 1280x720p60: the source offers that. */
+    e[54] = 7425 & 0xff;
+    e[55] = 7425 >> 8;
+    e[56] = 1280 & 0xff;
+    e[57] = 370 & 0xff;
+    e[58] = (1280 >> 8) << 4 | 370 >> 8;
+    e[59] = 720 & 0xff;
+    e[60] = 30;
+    e[61] = (720 >> 8) << 4;
+    e[127] = 0;
+    sum = 0;
+    for (unsigned i = 0; i < sizeof(e); i++) {
+        sum += e[i];
+    }
+    e[127] = -sum;
+    edid_write(&c, 0, e, sizeof(e));
+    wr(&c, DAQCAP_REG_INPUT_CHANGED, 0xffffffff);
+    wr(&c, DAQCAP_INPUT_BASE(0) + DAQCAP_IN_EDID_BLOCKS, 1);
+    g_assert_cmphex(rd(&c, DAQCAP_REG_INPUT_CHANGED), ==, 1);
+    g_assert_cmphex(ird(&c, 0, DAQCAP_IN_ACTIVE_SIZE), ==, 1280 | 720 << 16);
+    g_assert_cmphex(ird(&c, 0, DAQCAP_IN_STATUS) & DAQCAP_IN_STATUS_HOTPLUG, ==,
+                    DAQCAP_IN_STATUS_HOTPLUG);
+
+    /* A broken checksum: the source falls back to 640x480p60. */
+    e[127]++;
+    edid_write(&c, 0, e, sizeof(e));
+    wr(&c, DAQCAP_INPUT_BASE(0) + DAQCAP_IN_EDID_BLOCKS, 1);
+    g_assert_cmphex(ird(&c, 0, DAQCAP_IN_ACTIVE_SIZE), ==, 640 | 480 << 16);
+    /* More blocks than the card holds: ignored. */
+    wr(&c, DAQCAP_INPUT_BASE(0) + DAQCAP_IN_EDID_BLOCKS, 5);
+    g_assert_cmpuint(ird(&c, 0, DAQCAP_IN_EDID_BLOCKS), ==, 1);
+
+    /* The SDI-like input: locked with no EDID and no hotplug. */
+    g_assert_cmphex(ird(&c, 3, DAQCAP_IN_CAPS), ==, 0);
+    g_assert_cmpuint(ird(&c, 3, DAQCAP_IN_EDID_BLOCKS), ==, 0);
+    wr(&c, DAQCAP_INPUT_BASE(3) + DAQCAP_IN_EDID_BLOCKS, 1);
+    g_assert_cmpuint(ird(&c, 3, DAQCAP_IN_EDID_BLOCKS), ==, 0);
+    g_assert_cmphex(ird(&c, 3, DAQCAP_IN_STATUS) & (DAQCAP_IN_STATUS_LOCKED |
+                    DAQCAP_IN_STATUS_HOTPLUG), ==, DAQCAP_IN_STATUS_LOCKED);
+
+    /* A soft reset leaves the EDID and hotplug as they are. */
+    wr(&c, DAQCAP_REG_RESET, DAQCAP_RESET_MAGIC);
+    g_assert_cmpuint(ird(&c, 0, DAQCAP_IN_EDID_BLOCKS), ==, 1);
+    g_assert_cmphex(ird(&c, 0, DAQCAP_IN_ACTIVE_SIZE), ==, 640 | 480 << 16);
     card_stop(&c);
 }
 
@@ -2516,6 +2630,7 @@ int main(int argc, char **argv)
     qtest_add_func("/daqcap/reset-values", test_reset_values);
     qtest_add_func("/daqcap/inputs", test_inputs);
     qtest_add_func("/daqcap/timestamp", test_timestamp);
+    qtest_add_func("/daqcap/edid", test_edid);
     qtest_add_func("/daqcap/sof-irq", test_sof_irq);
     qtest_add_func("/daqcap/single-frame", test_single_frame);
     qtest_add_func("/daqcap/formats", test_formats);

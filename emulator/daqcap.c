@@ -94,9 +94,15 @@ static const char *const daqcap_default_modes[] = {
     "1920x1080p60", "1280x720p60", "3840x2160p30", "640x480p60",
 };
 
+#define DAQCAP_EDID_BYTES (DAQCAP_EDID_MAX_BLOCKS * DAQCAP_EDID_BLOCK_SIZE)
+
 typedef struct DaqcapInput {
     const DaqcapMode *mode;     /* the source's timings */
     bool signal;                /* a source is connected and powered */
+    bool sdi;                   /* SDI-like: no EDID, no hotplug */
+    uint8_t edid[DAQCAP_EDID_BYTES];
+    uint32_t edid_blocks;       /* EDID_BLOCKS: 0 is hotplug low */
+    uint32_t edid_addr;         /* EDID_ADDR */
     int64_t epoch_ns;           /* virtual time frame 0 started */
     uint64_t period_ps;         /* frame period */
     uint64_t line_ps;           /* line period */
@@ -236,6 +242,7 @@ struct DaqcapState {
     uint32_t ts_hi_latch;
     int64_t ts_epoch_ns;
     int32_t clock_ppm;          /* "clock-ppm": the card clock's error */
+    uint32_t sdi_inputs;        /* "sdi-inputs": bit N, input N is SDI-like */
 
     DaqcapInput inputs[DAQCAP_MAX_INPUTS];
     DaqcapChannel channels[DAQCAP_MAX_CHANNELS];
@@ -349,9 +356,134 @@ static void daqcap_input_set_mode(DaqcapInput *in, const DaqcapMode *mode)
     in->line_ps = (uint64_t)mode->htotal * 1000000000000ULL / mode->pixclk;
 }
 
+/* An HDMI-like source sends nothing while the card holds hotplug low. */
+static bool daqcap_input_hotplug(const DaqcapInput *in)
+{
+    return !in->sdi && in->edid_blocks;
+}
+
 static bool daqcap_input_locked(DaqcapInput *in)
 {
-    return in->signal && in->mode;
+    return in->signal && in->mode && (in->sdi || daqcap_input_hotplug(in));
+}
+
+/* ---- EDID ---------------------------------------------------------------- */
+
+static const uint8_t daqcap_edid_header[8] = {
+    0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00,
+};
+
+/* Offset of the first (preferred) detailed timing descriptor of block 0. */
+#define DAQCAP_EDID_DTD0 54
+#define DAQCAP_EDID_DTD_SIZE 18
+
+static uint8_t daqcap_edid_sum(const uint8_t *block)
+{
+    uint8_t sum = 0;
+
+    for (unsigned i = 0; i < DAQCAP_EDID_BLOCK_SIZE; i++) {
+        sum += block[i];
+    }
+    return sum;
+}
+
+/* @m as a detailed timing descriptor; false if it does not fit in one. */
+static bool daqcap_edid_dtd(uint8_t *d, const DaqcapMode *m)
+{
+    uint32_t hblank = m->htotal - m->width, vblank = m->vtotal - m->height;
+
+    if (m->width > 0xfff || m->height > 0xfff || hblank > 0xfff ||
+        vblank > 0xfff || m->pixclk / 10000 > 0xffff) {
+        return false;
+    }
+    memset(d, 0, DAQCAP_EDID_DTD_SIZE);
+    stw_le_p(d, m->pixclk / 10000);
+    d[2] = m->width;
+    d[3] = hblank;
+    d[4] = (m->width >> 8) << 4 | hblank >> 8;
+    d[5] = m->height;
+    d[6] = vblank;
+    d[7] = (m->height >> 8) << 4 | vblank >> 8;
+    d[8] = m->hfp;
+    d[9] = m->hsync;
+    d[10] = (m->vfp & 0xf) << 4 | (m->vsync & 0xf);
+    d[11] = (m->hfp >> 8) << 6 | (m->hsync >> 8) << 4 |
+            (m->vfp >> 4) << 2 | m->vsync >> 4;
+    /* Digital separate sync, with the mode's polarities. */
+    d[17] = 0x18 | (m->vpos ? 0x04 : 0) | (m->hpos ? 0x02 : 0);
+    return true;
+}
+
+/*
+ * The EDID of the card's EEPROM, loaded at power-on: one block naming
+ * the card, the input's power-on timings as the preferred ones (640x480p60
+ * if they do not fit a descriptor) and 640x480p60 in the established
+ * timings, as every HDMI sink must.
+ */
+static void daqcap_edid_default(DaqcapInput *in, unsigned idx)
+{
+    static const char name[] = "DAQCAP in ";
+    uint8_t *e = in->edid;
+    uint8_t *d;
+
+    memset(e, 0, sizeof(in->edid));
+    memcpy(e, daqcap_edid_header, sizeof(daqcap_edid_header));
+    e[8] = ('D' - '@') << 2 | ('Q' - '@') >> 3;     /* manufacturer "DQC" */
+    e[9] = (('Q' - '@') & 7) << 5 | ('C' - '@');
+    stw_le_p(e + 10, DAQCAP_PCI_DEVICE_ID);         /* product */
+    stl_le_p(e + 12, idx);                          /* serial: the input */
+    e[16] = 1;                                      /* week, year 2026 */
+    e[17] = 2026 - 1990;
+    e[18] = 1;                                      /* EDID 1.4 */
+    e[19] = 4;
+    e[20] = 0x80;                                   /* digital input */
+    e[23] = 120;                                    /* gamma 2.2 */
+    e[24] = 0x02;                                   /* preferred is native */
+    e[35] = 0x20;                                   /* 640x480@60 */
+    for (unsigned i = 38; i < 54; i++) {
+        e[i] = 0x01;                                /* no standard timings */
+    }
+    if (!daqcap_edid_dtd(e + DAQCAP_EDID_DTD0, in->mode)) {
+        daqcap_edid_dtd(e + DAQCAP_EDID_DTD0, &daqcap_modes[0]);
+    }
+    d = e + DAQCAP_EDID_DTD0 + DAQCAP_EDID_DTD_SIZE;    /* product name */
+    d[3] = 0xfc;
+    memset(d + 5, ' ', 13);
+    snprintf((char *)d + 5, 13, "%s%u", name, idx);
+    d[5 + strlen((char *)d + 5)] = '\n';
+    for (unsigned k = 2; k < 4; k++) {              /* dummy descriptors */
+        e[DAQCAP_EDID_DTD0 + k * DAQCAP_EDID_DTD_SIZE + 3] = 0x10;
+    }
+    e[127] = -daqcap_edid_sum(e);
+    in->edid_blocks = 1;
+}
+
+/*
+ * What a source offers once it has read the EDID: the timings of block
+ * 0's preferred descriptor if they are its own (a built-in mode), else
+ * 640x480p60, which every sink takes; also for an EDID it cannot parse.
+ */
+static const DaqcapMode *daqcap_edid_preferred(const DaqcapInput *in)
+{
+    const uint8_t *e = in->edid, *d = e + DAQCAP_EDID_DTD0;
+    uint32_t pixclk = lduw_le_p(d) * 10000;
+    uint32_t w = d[2] | (d[4] & 0xf0) << 4, hblank = d[3] | (d[4] & 0x0f) << 8;
+    uint32_t h = d[5] | (d[7] & 0xf0) << 4, vblank = d[6] | (d[7] & 0x0f) << 8;
+
+    if (memcmp(e, daqcap_edid_header, sizeof(daqcap_edid_header)) ||
+        daqcap_edid_sum(e) || !pixclk || (d[17] & 0x80) /* interlaced */) {
+        return &daqcap_modes[0];
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(daqcap_modes); i++) {
+        const DaqcapMode *m = &daqcap_modes[i];
+
+        /* The descriptor's clock is in units of 10 kHz. */
+        if (m->width == w && m->height == h && m->htotal == w + hblank &&
+            m->vtotal == h + vblank && m->pixclk / 10000 == pixclk / 10000) {
+            return m;
+        }
+    }
+    return &daqcap_modes[0];
 }
 
 /* Start time of the first frame of @in that starts at or after @t. */
@@ -1616,6 +1748,7 @@ static uint64_t daqcap_input_read(DaqcapState *s, unsigned idx, hwaddr reg)
     case DAQCAP_IN_STATUS:
         return (in->signal ? DAQCAP_IN_STATUS_POWER : 0) |
                (locked ? DAQCAP_IN_STATUS_LOCKED : 0) |
+               (daqcap_input_hotplug(in) ? DAQCAP_IN_STATUS_HOTPLUG : 0) |
                (locked && m->hpos ? DAQCAP_IN_STATUS_HSYNC_POS : 0) |
                (locked && m->vpos ? DAQCAP_IN_STATUS_VSYNC_POS : 0);
     case DAQCAP_IN_ACTIVE_SIZE:
@@ -1632,6 +1765,22 @@ static uint64_t daqcap_input_read(DaqcapState *s, unsigned idx, hwaddr reg)
         return in->pattern;
     case DAQCAP_IN_FRAME_COUNT:
         return daqcap_input_frame_count(in);
+    case DAQCAP_IN_CAPS:
+        return in->sdi ? 0 : DAQCAP_IN_CAPS_EDID;
+    case DAQCAP_IN_EDID_BLOCKS:
+        return in->sdi ? 0 : in->edid_blocks;
+    case DAQCAP_IN_EDID_ADDR:
+        return in->sdi ? 0 : in->edid_addr;
+    case DAQCAP_IN_EDID_DATA: {
+        uint32_t val;
+
+        if (in->sdi) {
+            return 0;
+        }
+        val = ldl_le_p(in->edid + in->edid_addr);
+        in->edid_addr = (in->edid_addr + 4) % DAQCAP_EDID_BYTES;
+        return val;
+    }
     default:
         qemu_log_mask(LOG_GUEST_ERROR,
                       "daqcap: read of unknown input %u register 0x%02"
@@ -1640,12 +1789,54 @@ static uint64_t daqcap_input_read(DaqcapState *s, unsigned idx, hwaddr reg)
     }
 }
 
+static void daqcap_input_changed(DaqcapState *s, unsigned idx);
+
+/*
+ * EDID_BLOCKS: 0 pulls hotplug low, and the source stops sending; any
+ * other count asserts it (again), and the source reads the EDID and
+ * offers the timings it prefers. Either way the receiver sees a change if
+ * a source is connected.
+ */
+static void daqcap_input_set_edid_blocks(DaqcapState *s, unsigned idx,
+                                         uint32_t blocks)
+{
+    DaqcapInput *in = &s->inputs[idx];
+
+    in->edid_blocks = blocks;
+    trace_daqcap_hotplug(idx, blocks);
+    if (blocks) {
+        daqcap_input_set_mode(in, daqcap_edid_preferred(in));
+    }
+    if (in->signal) {
+        daqcap_input_changed(s, idx);
+    }
+}
+
 static void daqcap_input_write(DaqcapState *s, unsigned idx, hwaddr reg,
                                uint32_t val)
 {
+    DaqcapInput *in = &s->inputs[idx];
+
     if (reg == DAQCAP_IN_PATTERN && val < DAQCAP_PATTERN_COUNT) {
-        s->inputs[idx].pattern = val;
+        in->pattern = val;
         return;
+    }
+    if (!in->sdi) {
+        switch (reg) {
+        case DAQCAP_IN_EDID_BLOCKS:
+            if (val > DAQCAP_EDID_MAX_BLOCKS) {
+                break;
+            }
+            daqcap_input_set_edid_blocks(s, idx, val);
+            return;
+        case DAQCAP_IN_EDID_ADDR:
+            in->edid_addr = val % DAQCAP_EDID_BYTES & ~3u;
+            return;
+        case DAQCAP_IN_EDID_DATA:
+            stl_le_p(in->edid + in->edid_addr, val);
+            in->edid_addr = (in->edid_addr + 4) % DAQCAP_EDID_BYTES;
+            return;
+        }
     }
     qemu_log_mask(LOG_GUEST_ERROR,
                   "daqcap: bad write 0x%x to input %u register 0x%02"
@@ -2228,6 +2419,23 @@ static bool daqcap_parse_timings(DaqcapState *s, Error **errp)
     return true;
 }
 
+/* Which inputs are SDI-like, and the EEPROM's EDID of the others. */
+static void daqcap_inputs_power_on(DaqcapState *s)
+{
+    for (unsigned i = 0; i < s->num_inputs; i++) {
+        DaqcapInput *in = &s->inputs[i];
+
+        in->sdi = s->sdi_inputs & (1u << i);
+        in->edid_addr = 0;
+        if (in->sdi) {
+            memset(in->edid, 0, sizeof(in->edid));
+            in->edid_blocks = 0;
+        } else {
+            daqcap_edid_default(in, i);
+        }
+    }
+}
+
 static void daqcap_realize(PCIDevice *pdev, Error **errp)
 {
     DaqcapState *s = DAQCAP(pdev);
@@ -2252,6 +2460,12 @@ static void daqcap_realize(PCIDevice *pdev, Error **errp)
     if (!daqcap_parse_timings(s, errp)) {
         return;
     }
+    if (s->sdi_inputs >> s->num_inputs) {
+        error_setg(errp, "daqcap: sdi-inputs 0x%x names inputs past the %u "
+                   "the card has", s->sdi_inputs, s->num_inputs);
+        return;
+    }
+    daqcap_inputs_power_on(s);
 
     pci_set_word(pci_conf + PCI_SUBSYSTEM_VENDOR_ID, DAQCAP_PCI_SUBSYS_VENDOR_ID);
     pci_set_word(pci_conf + PCI_SUBSYSTEM_ID,
@@ -2397,6 +2611,7 @@ static Property daqcap_properties[] = {
     DEFINE_PROP_UINT32("inputs", DaqcapState, num_inputs, 4),
     DEFINE_PROP_STRING("timings", DaqcapState, timings),
     DEFINE_PROP_INT32("clock-ppm", DaqcapState, clock_ppm, 0),
+    DEFINE_PROP_UINT32("sdi-inputs", DaqcapState, sdi_inputs, 0),
     DEFINE_PROP_END_OF_LIST(),
 };
 

@@ -112,6 +112,7 @@
 #define DAQCAP_IN_STATUS		0x00	/* RO */
 #define   DAQCAP_IN_STATUS_POWER	0x00000001	/* +5V / cable present */
 #define   DAQCAP_IN_STATUS_LOCKED	0x00000002	/* timings detected */
+#define   DAQCAP_IN_STATUS_HOTPLUG	0x00000004	/* the card asserts hotplug */
 #define   DAQCAP_IN_STATUS_HSYNC_POS	0x00000010
 #define   DAQCAP_IN_STATUS_VSYNC_POS	0x00000020
 
@@ -133,6 +134,21 @@
 #define   DAQCAP_PATTERN_COUNT		2
 
 #define DAQCAP_IN_FRAME_COUNT		0x1c	/* RO */
+
+#define DAQCAP_IN_CAPS			0x20	/* RO */
+#define   DAQCAP_IN_CAPS_EDID		0x00000001	/* HDMI-like: EDID, hotplug */
+
+/*
+ * An HDMI-like input's EDID, as its source reads it: EDID_BLOCKS valid
+ * blocks (0 drops hotplug; any other value asserts it again, and the
+ * source reads the EDID anew), accessed 4 bytes at a time through
+ * EDID_DATA at byte offset EDID_ADDR, which each access advances.
+ */
+#define DAQCAP_IN_EDID_BLOCKS		0x24	/* RW, 0..DAQCAP_EDID_MAX_BLOCKS */
+#define DAQCAP_IN_EDID_ADDR		0x28	/* RW, byte offset, multiple of 4 */
+#define DAQCAP_IN_EDID_DATA		0x2c	/* RW, 4 bytes LE at EDID_ADDR */
+#define DAQCAP_EDID_BLOCK_SIZE		128
+#define DAQCAP_EDID_MAX_BLOCKS		4
 
 /* ---- DMA channel register blocks --------------------------------------- */
 
