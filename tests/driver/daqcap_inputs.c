@@ -597,6 +597,157 @@ TEST_F_TIMEOUT(daqcap, source_change_events, 120)
  * V4L2 (event.rst): a SOURCE_CHANGE subscription's id is the input index
  * the application wants events for, and the event carries that input.
  */
+/* The inputs that are SDI-like (no EDID), as the VM's card was made. */
+static unsigned long sdi_inputs(void)
+{
+	const char *env = getenv("DAQCAP_SDI_INPUTS");
+
+	return env ? strtoul(env, NULL, 0) : 0;
+}
+
+static int g_edid(int fd, unsigned int pad, unsigned int start, unsigned int blocks,
+		  uint8_t *data, struct v4l2_edid *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->pad = pad;
+	e->start_block = start;
+	e->blocks = blocks;
+	e->edid = data;
+	return xioctl(fd, VIDIOC_G_EDID, e);
+}
+
+static int s_edid(int fd, unsigned int pad, unsigned int blocks, uint8_t *data)
+{
+	struct v4l2_edid e = { .pad = pad, .blocks = blocks, .edid = data };
+
+	return xioctl(fd, VIDIOC_S_EDID, &e);
+}
+
+/* Make block 0's preferred timing descriptor say @t, and fix its checksum. */
+static void edid_prefer(uint8_t *e, const struct v4l2_bt_timings *t)
+{
+	uint32_t hblank = V4L2_DV_BT_BLANKING_WIDTH(t);
+	uint32_t vblank = V4L2_DV_BT_BLANKING_HEIGHT(t);
+	uint8_t *d = e + 54, sum = 0;
+
+	memset(d, 0, 18);
+	d[0] = (t->pixelclock / 10000) & 0xff;
+	d[1] = (t->pixelclock / 10000) >> 8;
+	d[2] = t->width & 0xff;
+	d[3] = hblank & 0xff;
+	d[4] = (t->width >> 8) << 4 | hblank >> 8;
+	d[5] = t->height & 0xff;
+	d[6] = vblank & 0xff;
+	d[7] = (t->height >> 8) << 4 | vblank >> 8;
+	d[8] = t->hfrontporch;
+	d[9] = t->hsync;
+	d[10] = (t->vfrontporch & 0xf) << 4 | (t->vsync & 0xf);
+	d[11] = (t->hfrontporch >> 8) << 6 | (t->hsync >> 8) << 4 |
+		(t->vfrontporch >> 4) << 2 | t->vsync >> 4;
+	d[17] = 0x1e;
+	for (int i = 0; i < 127; i++)
+		sum += e[i];
+	e[127] = -sum;
+}
+
+/*
+ * EDID and hotplug: every HDMI-like input has the card's EDID at power-on,
+ * preferring the timings its source sends; a new EDID makes the source
+ * switch to its preferred timings, an empty one drops hotplug (the source
+ * stops, its power stays), each with a source change event; the limits
+ * of G/S_EDID; SDI-like inputs have none.
+ */
+TEST_F_TIMEOUT(daqcap, edid_and_hotplug, 120)
+{
+	uint8_t orig[4 * 128], e[5 * 128];
+	struct v4l2_dv_timings q, t720;
+	unsigned long sdi = sdi_inputs();
+	unsigned int ninputs, in = 0;
+	struct v4l2_event ev;
+	struct v4l2_edid ed;
+	int32_t power;
+	int fd;
+
+	fd = chan_fd(_metadata, self, 0, 0);
+	ninputs = count_inputs(fd);
+	for (unsigned int i = 0; i < ninputs; i++) {
+		int r = g_edid(fd, i, 0, 0, NULL, &ed);
+
+		if (sdi & (1ul << i)) {
+			EXPECT_EQ(-EINVAL, r) TH_LOG("SDI-like input %u has an EDID", i);
+			EXPECT_EQ(0u, ed.blocks);
+			EXPECT_EQ(-EINVAL, s_edid(fd, i, 0, e));
+			continue;
+		}
+		EXPECT_EQ(0, r) TH_LOG("input %u: no EDID", i);
+		EXPECT_EQ(1u, ed.blocks) TH_LOG("input %u: %u blocks at power-on", i, ed.blocks);
+	}
+	EXPECT_EQ(-EINVAL, g_edid(fd, ninputs, 0, 0, NULL, &ed));
+	while (in < ninputs && (sdi & (1ul << in)))
+		in++;
+	ASSERT_LT(in, ninputs) TH_LOG("no HDMI-like input");
+	fd = chan_on_input(_metadata, self, in);
+
+	/* The power-on EDID prefers what the source sends. */
+	ASSERT_EQ(0, g_edid(fd, in, 0, 1, orig, &ed));
+	ASSERT_EQ(1u, ed.blocks);
+	ASSERT_EQ(0, query_timings(fd, &q));
+	EXPECT_EQ(0, memcmp(orig, "\x00\xff\xff\xff\xff\xff\xff\x00", 8));
+	EXPECT_EQ(q.bt.width, orig[56] | (orig[58] & 0xf0) << 4);
+	EXPECT_EQ(q.bt.height, orig[59] | (orig[61] & 0xf0) << 4);
+	EXPECT_EQ(q.bt.pixelclock / 10000, (uint64_t)(orig[54] | orig[55] << 8));
+	/* Past the end, and too many. */
+	EXPECT_EQ(-EINVAL, g_edid(fd, in, 1, 1, e, &ed));
+	ASSERT_EQ(0, g_edid(fd, in, 0, 4, e, &ed));
+	EXPECT_EQ(1u, ed.blocks);
+	ed.blocks = 5;
+	ed.start_block = 0;
+	ed.edid = e;
+	EXPECT_EQ(-E2BIG, xioctl(fd, VIDIOC_S_EDID, &ed));
+	EXPECT_EQ(4u, ed.blocks);
+	ed.blocks = 1;
+	ed.start_block = 1;
+	EXPECT_EQ(-EINVAL, xioctl(fd, VIDIOC_S_EDID, &ed));
+
+	ASSERT_EQ(0, subscribe_source_change(fd, in));
+	flush_events(fd);
+	/* An EDID that prefers 1280x720p60: the source switches to it. */
+	ASSERT_EQ(0, find_timings(fd, 1280, 720, 60, &t720));
+	memcpy(e, orig, 128);
+	edid_prefer(e, &t720.bt);
+	ASSERT_EQ(0, s_edid(fd, in, 1, e));
+	ASSERT_EQ(0, wait_event(fd, &ev, EV_TIMEOUT_MS)) TH_LOG("no event for the new EDID");
+	EXPECT_EQ(V4L2_EVENT_SOURCE_CHANGE, ev.type);
+	ASSERT_EQ(0, query_timings(fd, &q));
+	EXPECT_EQ(1280u, q.bt.width);
+	EXPECT_EQ(720u, q.bt.height);
+	memset(e + 128, 0, 128);
+	ASSERT_EQ(0, g_edid(fd, in, 0, 1, e + 128, &ed));
+	EXPECT_EQ(0, memcmp(e, e + 128, 128)) TH_LOG("G_EDID is not what S_EDID set");
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_S_DV_TIMINGS, &q));
+	capture(_metadata, fd, node_of(self, 0, in), V4L2_PIX_FMT_GREY, 0,
+		DAQCAP_PATTERN_VERIFY, V4L2_MEMORY_MMAP, 2, -1);
+	flush_events(fd);
+
+	/* No EDID: hotplug low, the source stops; its +5 V stays. */
+	ASSERT_EQ(0, s_edid(fd, in, 0, e));
+	ASSERT_EQ(0, wait_event(fd, &ev, EV_TIMEOUT_MS)) TH_LOG("no event for the cleared EDID");
+	EXPECT_EQ(-ENOLCK, query_timings(fd, &q));
+	ASSERT_EQ(0, get_ctrl(fd, V4L2_CID_DV_RX_POWER_PRESENT, &power));
+	EXPECT_NE(0, power & (1 << in));
+	ASSERT_EQ(0, g_edid(fd, in, 0, 0, NULL, &ed));
+	EXPECT_EQ(0u, ed.blocks);
+	EXPECT_EQ(-ENODATA, g_edid(fd, in, 0, 1, e, &ed));
+
+	/* The card's EDID back: the source sends its preferred timings again. */
+	flush_events(fd);
+	ASSERT_EQ(0, s_edid(fd, in, 1, orig));
+	ASSERT_EQ(0, wait_event(fd, &ev, EV_TIMEOUT_MS)) TH_LOG("no event for the EDID back");
+	ASSERT_EQ(0, query_timings(fd, &q));
+	EXPECT_EQ((unsigned int)(orig[56] | (orig[58] & 0xf0) << 4), q.bt.width);
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_S_DV_TIMINGS, &q));
+}
+
 TEST_F_TIMEOUT(daqcap, source_change_event_id_is_input, 60)
 {
 	struct v4l2_event ev;

@@ -304,7 +304,9 @@ static noinline int daqcap_inputs_register(struct daqcap_dev *dev)
 
 	for (i = 0; i < dev->num_inputs; i++) {
 		struct daqcap_input *in = &dev->inputs[i];
+		u32 caps = daqcap_in_read(dev, i, DAQCAP_IN_CAPS);
 
+		in->has_edid = caps != U32_MAX && caps & DAQCAP_IN_CAPS_EDID;
 		snprintf(in->name, sizeof(in->name), "daqcap-%s-in%u",
 			 pci_name(dev->pdev), i);
 		in->entity.name = in->name;
@@ -331,6 +333,7 @@ static void daqcap_release(struct v4l2_device *v4l2_dev)
 		daqcap_chan_free(&dev->chans[c]);
 	media_device_cleanup(&dev->mdev);
 	v4l2_device_unregister(&dev->v4l2_dev);
+	mutex_destroy(&dev->edid_lock);
 	mutex_destroy(&dev->start_lock);
 	pci_dev_put(dev->pdev);
 	kfree(dev);
@@ -367,6 +370,7 @@ static int daqcap_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	dev->pdev = pci_dev_get(pdev);
 	spin_lock_init(&dev->reg_lock);
 	mutex_init(&dev->start_lock);
+	mutex_init(&dev->edid_lock);
 	INIT_DELAYED_WORK(&dev->lose_work, daqcap_lose_work);
 
 	dev->regs = pcim_iomap_region(pdev, DAQCAP_REGS_BAR, DAQCAP_DRV_NAME);
@@ -450,6 +454,7 @@ err_put_dev:
 	return ret;
 
 err_free_dev:
+	mutex_destroy(&dev->edid_lock);
 	mutex_destroy(&dev->start_lock);
 	pci_dev_put(dev->pdev);
 	kfree(dev);

@@ -95,6 +95,8 @@ static const struct debugfs_reg32 daqcap_input_regs[] = {
 	{ "PIXEL_CLOCK", DAQCAP_IN_PIXEL_CLOCK },
 	{ "PATTERN", DAQCAP_IN_PATTERN },
 	{ "FRAME_COUNT", DAQCAP_IN_FRAME_COUNT },
+	{ "CAPS", DAQCAP_IN_CAPS },
+	{ "EDID_BLOCKS", DAQCAP_IN_EDID_BLOCKS },
 };
 
 /*

@@ -543,6 +543,102 @@ static int daqcap_enum_input(struct file *file, void *priv,
 	return 0;
 }
 
+/*
+ * EDIDs, on a video node: the pad is the input. Only HDMI-like inputs
+ * have one; the card holds up to DAQCAP_EDID_MAX_BLOCKS blocks.
+ */
+static int daqcap_edid_input(struct daqcap_dev *dev, struct v4l2_edid *edid)
+{
+	memset(edid->reserved, 0, sizeof(edid->reserved));
+	if (edid->pad >= dev->num_inputs || !dev->inputs[edid->pad].has_edid) {
+		edid->blocks = 0;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int daqcap_g_edid(struct file *file, void *priv, struct v4l2_edid *edid)
+{
+	struct daqcap_chan *chan = video_drvdata(file);
+	struct daqcap_dev *dev = chan->dev;
+	unsigned int input = edid->pad;
+	u32 blocks, i;
+	int ret;
+
+	ret = daqcap_edid_input(dev, edid);
+	if (ret)
+		return ret;
+	ret = daqcap_pm_get(dev);
+	if (ret)
+		return ret;
+	mutex_lock(&dev->edid_lock);
+	blocks = daqcap_in_read(dev, input, DAQCAP_IN_EDID_BLOCKS);
+	if (blocks > DAQCAP_EDID_MAX_BLOCKS) {
+		ret = -EIO;	/* all ones: the card is gone */
+	} else if (!edid->start_block && !edid->blocks) {
+		edid->blocks = blocks;
+	} else if (!blocks) {
+		ret = -ENODATA;
+	} else if (edid->start_block >= blocks) {
+		ret = -EINVAL;
+	} else {
+		edid->blocks = min(edid->blocks, blocks - edid->start_block);
+		daqcap_in_write(dev, input, DAQCAP_IN_EDID_ADDR,
+				edid->start_block * DAQCAP_EDID_BLOCK_SIZE);
+		for (i = 0; i < edid->blocks * DAQCAP_EDID_BLOCK_SIZE; i += 4) {
+			__le32 word = cpu_to_le32(daqcap_in_read(dev, input,
+								 DAQCAP_IN_EDID_DATA));
+
+			memcpy(edid->edid + i, &word, sizeof(word));
+		}
+	}
+	mutex_unlock(&dev->edid_lock);
+	daqcap_pm_put(dev);
+	return ret;
+}
+
+/*
+ * Hotplug goes low while the EDID changes; with blocks, it comes back, and
+ * the source reads the new EDID: a source change on the input either way.
+ */
+static int daqcap_s_edid(struct file *file, void *priv, struct v4l2_edid *edid)
+{
+	struct daqcap_chan *chan = video_drvdata(file);
+	struct daqcap_dev *dev = chan->dev;
+	unsigned int input = edid->pad;
+	u32 i;
+	int ret;
+
+	ret = daqcap_edid_input(dev, edid);
+	if (ret)
+		return ret;
+	if (edid->start_block)
+		return -EINVAL;
+	if (edid->blocks > DAQCAP_EDID_MAX_BLOCKS) {
+		edid->blocks = DAQCAP_EDID_MAX_BLOCKS;
+		return -E2BIG;
+	}
+	ret = daqcap_pm_get(dev);
+	if (ret)
+		return ret;
+	mutex_lock(&dev->edid_lock);
+	daqcap_in_write(dev, input, DAQCAP_IN_EDID_BLOCKS, 0);
+	if (edid->blocks) {
+		daqcap_in_write(dev, input, DAQCAP_IN_EDID_ADDR, 0);
+		for (i = 0; i < edid->blocks * DAQCAP_EDID_BLOCK_SIZE; i += 4) {
+			__le32 word;
+
+			memcpy(&word, edid->edid + i, sizeof(word));
+			daqcap_in_write(dev, input, DAQCAP_IN_EDID_DATA,
+					le32_to_cpu(word));
+		}
+		daqcap_in_write(dev, input, DAQCAP_IN_EDID_BLOCKS, edid->blocks);
+	}
+	mutex_unlock(&dev->edid_lock);
+	daqcap_pm_put(dev);
+	return 0;
+}
+
 static int daqcap_g_input(struct file *file, void *priv, unsigned int *i)
 {
 	struct daqcap_chan *chan = video_drvdata(file);
@@ -778,6 +874,8 @@ static const struct v4l2_ioctl_ops daqcap_ioctl_ops = {
 	.vidioc_dv_timings_cap = daqcap_dv_timings_cap,
 	.vidioc_enum_dv_timings = daqcap_enum_dv_timings,
 	.vidioc_query_dv_timings = daqcap_query_dv_timings,
+	.vidioc_g_edid = daqcap_g_edid,
+	.vidioc_s_edid = daqcap_s_edid,
 	.vidioc_g_dv_timings = daqcap_g_dv_timings,
 	.vidioc_s_dv_timings = daqcap_s_dv_timings,
 	.vidioc_reqbufs = vb2_ioctl_reqbufs,

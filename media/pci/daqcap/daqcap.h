@@ -433,6 +433,8 @@ struct daqcap_chan {
  * @entity: the input's receiver entity
  * @pad: its source pad
  * @name: entity name
+ * @has_edid: an HDMI-like input, with EDID memory and hotplug (IN_CAPS at
+ *	probe); an SDI-like one has neither
  * @pattern: the test pattern the driver set, restored after a reset (the
  *	card forgets it)
  * @held_status: IN_STATUS when the card was held; a change found on
@@ -444,6 +446,7 @@ struct daqcap_input {
 	struct media_entity entity;
 	struct media_pad pad;
 	char name[32];
+	bool has_edid;
 	u32 pattern;
 	u32 held_status;
 	u32 held_active;
@@ -512,6 +515,8 @@ struct daqcap_lifecycle_stats {
  * @irq_mask: shadow of IRQ_MASK, under @reg_lock
  * @start_lock: serializes the start of a channel against a reset of the
  *	whole card from another channel's stop (daqcap_chan_force_stop())
+ * @edid_lock: serializes the inputs' EDID accesses, EDID_ADDR then
+ *	EDID_DATA, which two channels' nodes may do at once
  * @state: an enum daqcap_card_state, changed by probe, remove, shutdown
  *	and the lifecycle callbacks (which the driver core serializes under
  *	the device lock), and set to DAQCAP_CARD_GONE by a channel that takes
@@ -554,6 +559,7 @@ struct daqcap_dev {
 	spinlock_t reg_lock; /* IRQ_MASK and TIMESTAMP read-modify-writes */
 	u32 irq_mask;
 	struct mutex start_lock; /* channel starts vs a card reset */
+	struct mutex edid_lock; /* EDID_ADDR/EDID_DATA sequences */
 	enum daqcap_card_state state;
 	u32 hold_reasons;
 	bool hold_pm;
