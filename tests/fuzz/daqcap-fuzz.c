@@ -9,7 +9,9 @@
  * QEMU's QMP monitor ($DAQCAP_QMP, see utils/daqcap-vm --guest-qmp) and an
  * unbind thread unbinds and rebinds a card. Afterwards (--check-only, or
  * at the end of a run) every node must still capture byte-exact frames of
- * the card's VERIFY pattern (pattern/daqcap-pattern.c).
+ * the card's VERIFY pattern (pattern/daqcap-pattern.c); the end of a run
+ * first puts back what a user's ioctl may legitimately leave a source
+ * unable to send: each input's EDID as the run found it.
  *
  * Each thread has its own PRNG, seeded from the seed and the thread's
  * index, which seeds every call's own choices: the argument stream of each
@@ -2704,12 +2706,84 @@ out:
 	return ret;
 }
 
-static int after_check(void)
-{
-	unsigned int failed = 0, n = 0;
-	uint64_t deadline = now_ns() + 20000000000ull;
+/*
+ * Each input's EDID as the fuzzing found it, by card: a random S_EDID may
+ * erase one, and an HDMI-like source without hotplug sends nothing for
+ * the after-check to capture. -1 blocks: the input has none (SDI-like).
+ */
+static struct {
+	char pci[sizeof(cards[0].pci)];
+	int blocks[16];
+	uint8_t edid[16][4 * 128];
+} edids[8];
 
-	/* The nodes of a card bound a moment ago may still be registering. */
+static int card_first_node(unsigned int k)
+{
+	for (unsigned int i = 0; i < nnodes; i++)
+		if (nodes[i].card == (int)k)
+			return open(nodes[i].path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	return -1;
+}
+
+static void edids_save(void)
+{
+	for (unsigned int k = 0; k < ncards && k < ARRAY_SIZE(edids); k++) {
+		int fd = card_first_node(k);
+
+		memcpy(edids[k].pci, cards[k].pci, sizeof(edids[k].pci));
+		for (unsigned int i = 0; i < 16; i++) {
+			struct v4l2_edid e = { .pad = i, .blocks = 4, .edid = edids[k].edid[i] };
+
+			edids[k].blocks[i] = -1;
+			if (fd < 0 || i >= cards[k].ninputs)
+				continue;
+			if (!xioctl(fd, VIDIOC_G_EDID, &e))
+				edids[k].blocks[i] = e.blocks;
+			else if (errno == ENODATA)
+				edids[k].blocks[i] = 0;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+/* Put back the EDIDs the fuzzing changed, and say which. */
+static void edids_restore(void)
+{
+	for (unsigned int k = 0; k < ncards; k++) {
+		int fd = -1;
+
+		for (unsigned int s = 0; s < ARRAY_SIZE(edids); s++) {
+			if (strcmp(edids[s].pci, cards[k].pci))
+				continue;
+			fd = card_first_node(k);
+			for (unsigned int i = 0; fd >= 0 && i < cards[k].ninputs && i < 16; i++) {
+				uint8_t now[4 * 128];
+				struct v4l2_edid g = { .pad = i, .blocks = 4, .edid = now };
+				struct v4l2_edid e = { .pad = i, .blocks = edids[s].blocks[i],
+						       .edid = edids[s].edid[i] };
+				unsigned int had = xioctl(fd, VIDIOC_G_EDID, &g) ? 0 : g.blocks;
+
+				if (edids[s].blocks[i] < 0 ||
+				    (had == e.blocks && !memcmp(now, e.edid, had * 128)))
+					continue;
+				say("EDID of %s input %u: the fuzzing left %u blocks of %u, put back: %s",
+				    cards[k].pci, i, had, e.blocks,
+				    xioctl(fd, VIDIOC_S_EDID, &e) ? strerror(errno) : "ok");
+			}
+			break;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+}
+
+/* Find the nodes again: those of a card bound a moment ago may still be registering. */
+static unsigned int discover_settled(void)
+{
+	uint64_t deadline = now_ns() + 20000000000ull;
+	unsigned int n;
+
 	for (;;) {
 		memset(nodes, 0, sizeof(nodes));
 		n = discover_initial();
@@ -2718,6 +2792,13 @@ static int after_check(void)
 		sleep_ms(250);
 	}
 	nnodes = n;
+	return n;
+}
+
+static int after_check(void)
+{
+	unsigned int failed = 0, n = discover_settled();
+
 	if (!n || n < opt.expect_nodes) {
 		say("check: %u daqcap nodes, expected %u", n, opt.expect_nodes);
 		return 1;
@@ -3147,6 +3228,7 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < nnodes; i++)
 		say("node %s: %s ch%u, card %d, %u inputs", nodes[i].path, nodes[i].pci,
 		    nodes[i].chan, nodes[i].card, nodes[i].ninputs);
+	edids_save();
 	if (setup_memory()) {
 		say("cannot map the fuzzer's memory: %s", strerror(errno));
 		return 1;
@@ -3345,6 +3427,9 @@ int main(int argc, char **argv)
 	} else {
 		say("fuzz: ok");
 	}
+	/* Last, as it finds the nodes again: the EDIDs back for the after-check. */
+	discover_settled();
+	edids_restore();
 	if (opt.check) {
 		if (after_check()) {
 			say("after-check: FAILED");
