@@ -574,6 +574,9 @@ void reset_channel(int fd, unsigned int chan, unsigned int ninputs)
 	c.id = V4L2_CID_DAQCAP_IRQ_DELAY_US;
 	c.value = 0;
 	xioctl(fd, VIDIOC_S_CTRL, &c);
+	c.id = V4L2_CID_DAQCAP_TIMESTAMP_SOURCE;
+	c.value = DAQCAP_TIMESTAMP_END_OF_FRAME;
+	xioctl(fd, VIDIOC_S_CTRL, &c);
 }
 
 unsigned int count_inputs(int fd)

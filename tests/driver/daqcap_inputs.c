@@ -18,8 +18,28 @@ FIXTURE_SETUP(daqcap)
 	daqcap_fixture_setup(_metadata, self);
 }
 
+/*
+ * An input's EDID a test replaced, put back at its teardown whether it
+ * passed or not (the next tests want the card's own EDID and the source
+ * it makes send).
+ */
+static struct {
+	bool pending;
+	int fd;
+	unsigned int input;
+	uint8_t edid[128];
+} edid_restore;
+
 FIXTURE_TEARDOWN(daqcap)
 {
+	if (edid_restore.pending) {
+		struct v4l2_edid e = { .pad = edid_restore.input, .blocks = 1,
+				       .edid = edid_restore.edid };
+
+		if (xioctl(edid_restore.fd, VIDIOC_S_EDID, &e))
+			TH_LOG("could not put back input %u's EDID", edid_restore.input);
+		edid_restore.pending = false;
+	}
 	daqcap_fixture_teardown(_metadata, self);
 }
 
@@ -593,10 +613,6 @@ TEST_F_TIMEOUT(daqcap, source_change_events, 120)
 		TH_LOG("channel 1 got an event type %u id %u", ev.type, ev.id);
 }
 
-/*
- * V4L2 (event.rst): a SOURCE_CHANGE subscription's id is the input index
- * the application wants events for, and the event carries that input.
- */
 /* The inputs that are SDI-like (no EDID), as the VM's card was made. */
 static unsigned long sdi_inputs(void)
 {
@@ -691,6 +707,10 @@ TEST_F_TIMEOUT(daqcap, edid_and_hotplug, 120)
 	/* The power-on EDID prefers what the source sends. */
 	ASSERT_EQ(0, g_edid(fd, in, 0, 1, orig, &ed));
 	ASSERT_EQ(1u, ed.blocks);
+	memcpy(edid_restore.edid, orig, 128);
+	edid_restore.fd = fd;
+	edid_restore.input = in;
+	edid_restore.pending = true;
 	ASSERT_EQ(0, query_timings(fd, &q));
 	EXPECT_EQ(0, memcmp(orig, "\x00\xff\xff\xff\xff\xff\xff\x00", 8));
 	EXPECT_EQ(q.bt.width, orig[56] | (orig[58] & 0xf0) << 4);
@@ -743,11 +763,16 @@ TEST_F_TIMEOUT(daqcap, edid_and_hotplug, 120)
 	flush_events(fd);
 	ASSERT_EQ(0, s_edid(fd, in, 1, orig));
 	ASSERT_EQ(0, wait_event(fd, &ev, EV_TIMEOUT_MS)) TH_LOG("no event for the EDID back");
+	edid_restore.pending = false;
 	ASSERT_EQ(0, query_timings(fd, &q));
 	EXPECT_EQ((unsigned int)(orig[56] | (orig[58] & 0xf0) << 4), q.bt.width);
 	ASSERT_EQ(0, xioctl(fd, VIDIOC_S_DV_TIMINGS, &q));
 }
 
+/*
+ * V4L2 (event.rst): a SOURCE_CHANGE subscription's id is the input index
+ * the application wants events for, and the event carries that input.
+ */
 TEST_F_TIMEOUT(daqcap, source_change_event_id_is_input, 60)
 {
 	struct v4l2_event ev;

@@ -267,10 +267,20 @@ TEST_F(daqcap, interrupt_vectors_are_named)
 	}
 }
 
-/*
- * The driver's latency histogram (debugfs latency-chN) counts every frame
- * it completes whole, once, in one bucket, and its figures agree.
- */
+/* The module was loaded with irq_mode=poll: no interrupt is counted. */
+static bool polled_card(void)
+{
+	char mode[16] = "";
+	FILE *f = fopen("/sys/module/daqcap/parameters/irq_mode", "r");
+
+	if (f) {
+		if (!fgets(mode, sizeof(mode), f))
+			mode[0] = '\0';
+		fclose(f);
+	}
+	return !strncmp(mode, "poll", 4);
+}
+
 /* Dequeue every FRAME_SYNC event pending, adding their sequences to @seqs. */
 static unsigned int take_frame_syncs(int fd, uint32_t *seqs, unsigned int n,
 				     unsigned int max)
@@ -295,7 +305,7 @@ TEST_F_TIMEOUT(daqcap, frame_sync_events, 120)
 	const unsigned int frames = 24;
 	uint32_t seqs[64], bufseq[32];
 	unsigned int nev = 0, matched = 0, j;
-	long long irqs0, irqs1, syncs0, syncs1;
+	long long irqs0, irqs1, syncs0, syncs1, drops0, drops1;
 	const struct dnode *node;
 	struct cap c;
 	int fd;
@@ -303,6 +313,10 @@ TEST_F_TIMEOUT(daqcap, frame_sync_events, 120)
 	ASSERT_LE(0, ch) TH_LOG("no input at 640x480");
 	node = node_of(self, 0, ch);
 	fd = chan_fd(_metadata, self, 0, ch);
+	/* Events are sent with id 0: another id would wait for nothing. */
+	sub.id = 1;
+	EXPECT_EQ(-EINVAL, xioctl(fd, VIDIOC_SUBSCRIBE_EVENT, &sub));
+	sub.id = 0;
 	ASSERT_EQ(0, xioctl(fd, VIDIOC_SUBSCRIBE_EVENT, &sub));
 	cap_prepare(_metadata, &c, fd, node, V4L2_PIX_FMT_GREY, 0, DAQCAP_PATTERN_VERIFY);
 	cap_alloc(_metadata, &c, V4L2_MEMORY_MMAP, NBUFS, 0, NULL);
@@ -326,6 +340,8 @@ TEST_F_TIMEOUT(daqcap, frame_sync_events, 120)
 	}
 	irqs1 = dbg_counter(node->pci, node->chan, "irqs");
 	syncs1 = dbg_counter(node->pci, node->chan, "frame_syncs");
+	EXPECT_EQ(DAQCAP_CH_IRQ_SOF, dbg_register(node->pci, node->chan, "IRQ_MASK") &
+				     DAQCAP_CH_IRQ_SOF) TH_LOG("SOF masked while subscribed");
 	/* Events in order, none for a frame that has not started. */
 	for (j = 1; j < nev; j++)
 		EXPECT_LT(seqs[j - 1], seqs[j]) TH_LOG("event %u: sequence %u after %u",
@@ -339,22 +355,30 @@ TEST_F_TIMEOUT(daqcap, frame_sync_events, 120)
 	EXPECT_LE(frames - 2, matched) TH_LOG("%u of %u buffers had their start event first",
 					      matched, frames);
 	EXPECT_LE((long long)nev, syncs1 - syncs0);
-	/* Two interrupts a frame: its start, its end. */
-	EXPECT_LE(frames + frames / 2, irqs1 - irqs0)
-		TH_LOG("%lld interrupts for %u frames", irqs1 - irqs0, frames);
+	/* Two interrupts a frame: its start, its end (a polled card: none). */
+	if (!polled_card())
+		EXPECT_LE(frames + frames / 2, irqs1 - irqs0)
+			TH_LOG("%lld interrupts for %u frames", irqs1 - irqs0, frames);
 
 	/* Unsubscribed: no event, no start-of-frame interrupt. */
 	ASSERT_EQ(0, xioctl(fd, VIDIOC_UNSUBSCRIBE_EVENT, &sub));
 	flush_events(fd);
+	EXPECT_EQ(0, dbg_register(node->pci, node->chan, "IRQ_MASK") & DAQCAP_CH_IRQ_SOF)
+		TH_LOG("SOF unmasked with no subscriber");
 	cap_run(_metadata, &c, 2);
 	irqs0 = dbg_counter(node->pci, node->chan, "irqs");
 	syncs0 = dbg_counter(node->pci, node->chan, "frame_syncs");
+	drops0 = dbg_counter(node->pci, node->chan, "hw_drops");
 	cap_run(_metadata, &c, frames);
 	irqs1 = dbg_counter(node->pci, node->chan, "irqs");
 	syncs1 = dbg_counter(node->pci, node->chan, "frame_syncs");
+	drops1 = dbg_counter(node->pci, node->chan, "hw_drops");
 	EXPECT_EQ(syncs0, syncs1);
-	EXPECT_LE(irqs1 - irqs0, frames + 3)
-		TH_LOG("%lld interrupts for %u frames", irqs1 - irqs0, frames);
+	/* A frame's end, and a drop's own interrupt if TCG fell behind. */
+	if (!polled_card())
+		EXPECT_LE(irqs1 - irqs0, frames + (drops1 - drops0) + 3)
+		TH_LOG("%lld interrupts for %u frames and %lld drops", irqs1 - irqs0, frames,
+		       drops1 - drops0);
 	cap_off(_metadata, &c);
 	cap_free(&c);
 }
@@ -489,11 +513,15 @@ TEST_F_TIMEOUT(daqcap, timestamps_follow_a_drifting_card_clock, 180)
 	 * Against the guest's CLOCK_MONOTONIC, whose own calibration under
 	 * TCG is off by about 10 ppm (measured with clock-ppm=0).
 	 */
-	EXPECT_LE(llabs(drift_ppb - want_ppb), 30000)
+	EXPECT_LE(llabs(drift_ppb - want_ppb), 40000)
 		TH_LOG("measured %lld ppb, the card's crystal is %lld", (long long)drift_ppb,
 		       (long long)want_ppb);
 }
 
+/*
+ * The driver's latency histogram (debugfs latency-chN) counts every frame
+ * it completes whole, once, in one bucket, and its figures agree.
+ */
 TEST_F_TIMEOUT(daqcap, latency_histogram_counts_frames, 120)
 {
 	int ch = chan_with_input_size(_metadata, self, 640, 480);

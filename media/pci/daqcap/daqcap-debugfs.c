@@ -47,6 +47,7 @@ const struct daqcap_counter daqcap_chan_counters[] = {
 	DAQCAP_COUNTER(irq_storms),
 	DAQCAP_COUNTER(frame_syncs),
 	DAQCAP_COUNTER(clock_syncs),
+	DAQCAP_COUNTER(clock_rejects),
 };
 
 /*

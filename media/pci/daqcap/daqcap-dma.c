@@ -37,10 +37,18 @@
 #define DAQCAP_CLOCK_SYNC_MS	1000
 /*
  * Bounds on what the card's clock is believed: a drift beyond 1000 ppm is
- * no crystal's, and no frame is a minute from the last clock sample.
+ * no crystal's, no frame is a minute from the last clock sample, and a
+ * sample more than 1 ms (and that drift over the time since the last) from
+ * where the mapping so far puts it is a bad read, not the crystal.
  */
 #define DAQCAP_CLOCK_DRIFT_MAX_PPB	1000000
-#define DAQCAP_CLOCK_SPAN_NS		(60 * NSEC_PER_SEC)
+#define DAQCAP_CLOCK_SPAN_NS		(60LL * NSEC_PER_SEC)
+#define DAQCAP_CLOCK_STEP_MAX_NS	(1LL * NSEC_PER_MSEC)
+/*
+ * Samples in a row that disagree with the mapping: then the mapping is
+ * what is wrong (its first sample was a bad one), and it starts over.
+ */
+#define DAQCAP_CLOCK_REJECTS_MAX	3
 /* How long stop waits for the channel's DMA to go idle before a reset. */
 #define DAQCAP_IDLE_TIMEOUT_US	100000
 /*
@@ -48,7 +56,7 @@
  * meanwhile, when it checks the next start's sequence: a lost interrupt
  * delays it by a watchdog period, a busy or emulated machine by more.
  */
-#define DAQCAP_SEQ_SLACK_NS	(10 * NSEC_PER_SEC)
+#define DAQCAP_SEQ_SLACK_NS	(10LL * NSEC_PER_SEC)
 
 static_assert(sizeof(struct daqcap_desc) == DAQCAP_DESC_SIZE);
 static_assert(offsetof(struct daqcap_desc, addr) == DAQCAP_DESC_ADDR);
@@ -219,6 +227,7 @@ void daqcap_chan_link(struct daqcap_chan *chan, struct daqcap_buffer *buf)
 	buf->nchunks_done = 0;
 	buf->errors = 0;
 	buf->link_seq = chan->desc_tail;
+	buf->ts_sof = 0;
 	buf->ts_end = 0;
 	chan->inflight[cookie] = buf;
 	chan->link_cookie[chan->desc_tail & (DAQCAP_DESC_RING_SIZE - 1)] = cookie;
@@ -239,16 +248,16 @@ void daqcap_chan_link(struct daqcap_chan *chan, struct daqcap_buffer *buf)
 /*
  * Card time to CLOCK_MONOTONIC: the offset last sampled, corrected for
  * the drift measured so far over the time since (either way: a frame's
- * start can precede the sample).
+ * start can precede the sample). A time the card made up is taken as at
+ * most a minute from the sample.
  */
 static u64 daqcap_chan_card_to_mono(struct daqcap_chan *chan, u64 card_ns)
 {
-	/* A time the card made up is no reason to overflow. */
 	s64 since = clamp_t(s64, (s64)(card_ns - chan->ts_sync_card),
 			    -DAQCAP_CLOCK_SPAN_NS, DAQCAP_CLOCK_SPAN_NS);
 
 	lockdep_assert_held(&chan->lock);
-	return card_ns + chan->ts_offset -
+	return chan->ts_sync_card + since + chan->ts_offset -
 	       div_s64(since * chan->clock_drift_ppb, NSEC_PER_SEC);
 }
 
@@ -632,30 +641,48 @@ static s64 daqcap_chan_clock_offset(struct daqcap_chan *chan, u64 *when,
  * (daqcap_chan_card_to_mono()). The new offset applies to the frames
  * completed from now on; daqcap_chan_timestamp() keeps timestamps
  * increasing across the step, what the drift estimate missed in one
- * DAQCAP_CLOCK_SYNC_MS.
+ * DAQCAP_CLOCK_SYNC_MS. A sample the mapping so far cannot explain is
+ * not believed, unless DAQCAP_CLOCK_REJECTS_MAX in a row say the same.
  */
 static void daqcap_chan_clock_sync(struct daqcap_chan *chan)
 {
-	u64 now, us;
-	s64 offset, moved;
+	u64 now, us, card;
+	s64 offset, moved, off_by, bound;
 
 	lockdep_assert_held(&chan->lock);
-	offset = daqcap_chan_clock_offset(chan, &now, &chan->ts_sync_card);
+	chan->clock_sync_at = jiffies + msecs_to_jiffies(DAQCAP_CLOCK_SYNC_MS);
+	offset = daqcap_chan_clock_offset(chan, &now, &card);
+	off_by = (s64)(now - daqcap_chan_card_to_mono(chan, card));
+	bound = DAQCAP_CLOCK_STEP_MAX_NS +
+		div_s64((s64)(now - chan->ts_sync_ns) / NSEC_PER_USEC *
+			DAQCAP_CLOCK_DRIFT_MAX_PPB, USEC_PER_SEC);
+	if (card == U64_MAX ||
+	    ((off_by > bound || off_by < -bound) &&
+	     ++chan->clock_rejected < DAQCAP_CLOCK_REJECTS_MAX)) {
+		chan->stats.clock_rejects++;
+		return;
+	}
+	if (chan->clock_rejected >= DAQCAP_CLOCK_REJECTS_MAX) {
+		chan->ts_first_offset = offset;
+		chan->ts_first_ns = now;
+	}
+	chan->clock_rejected = 0;
 	chan->ts_offset = offset;
+	chan->ts_sync_card = card;
+	chan->ts_sync_ns = now;
 	/*
-	 * A card clock that runs fast lowers the offset. In microseconds, so
-	 * that days of drift at the card's worst do not overflow.
+	 * A card clock that runs fast lowers the offset. In microseconds,
+	 * and the offset's move bounded, so that no drift overflows.
 	 */
 	us = now > chan->ts_first_ns ?
 	     div_u64(now - chan->ts_first_ns, NSEC_PER_USEC) : 0;
 	moved = clamp_t(s64, chan->ts_first_offset - offset,
-			-DAQCAP_CLOCK_SPAN_NS, DAQCAP_CLOCK_SPAN_NS);
+			-S64_MAX / USEC_PER_SEC, S64_MAX / USEC_PER_SEC);
 	if (us)
 		chan->clock_drift_ppb =
 			clamp_t(s64, div64_s64(moved * USEC_PER_SEC, us),
 				-DAQCAP_CLOCK_DRIFT_MAX_PPB,
 				DAQCAP_CLOCK_DRIFT_MAX_PPB);
-	chan->clock_sync_at = jiffies + msecs_to_jiffies(DAQCAP_CLOCK_SYNC_MS);
 	chan->stats.clock_syncs++;
 }
 
@@ -694,9 +721,14 @@ void daqcap_chan_frame_sync_subscribe(struct daqcap_chan *chan, bool add)
 		chan->frame_sync_subs++;
 	else if (!WARN_ON_ONCE(!chan->frame_sync_subs))
 		chan->frame_sync_subs--;
-	if (chan->running && !chan->failed)
+	if (chan->running && !chan->failed) {
+		/* A start latched long ago is not one to tell now. */
+		if (add && chan->frame_sync_subs == 1)
+			daqcap_ch_write(chan, DAQCAP_CH_IRQ_STATUS,
+					DAQCAP_CH_IRQ_SOF);
 		daqcap_ch_write(chan, DAQCAP_CH_IRQ_MASK,
 				daqcap_chan_irq_mask(chan));
+	}
 	spin_unlock_irqrestore(&chan->lock, flags);
 }
 
@@ -881,9 +913,12 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart)
 	chan->ts_offset = daqcap_chan_clock_offset(chan, &chan->ts_first_ns,
 						   &chan->ts_sync_card);
 	chan->ts_first_offset = chan->ts_offset;
+	chan->ts_sync_ns = chan->ts_first_ns;
+	chan->clock_rejected = 0;
 	chan->clock_drift_ppb = 0;
 	chan->clock_sync_at = jiffies + msecs_to_jiffies(DAQCAP_CLOCK_SYNC_MS);
 	chan->ts_from_sof = ts_from_sof;
+	chan->sof_told = false;
 	chan->frame_period_ns = daqcap_chan_frame_period_ns(chan);
 	/* Unknown, the period is 0: poll as often as the bound lets. */
 	WRITE_ONCE(chan->poll_ns,

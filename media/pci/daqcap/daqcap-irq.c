@@ -99,19 +99,29 @@ static void daqcap_chan_storm(struct daqcap_chan *chan, bool idle, u32 status)
 /*
  * A frame started: tell the FRAME_SYNC subscribers its sequence, numbered
  * as its buffer will be. The card holds the last start's sequence only: if
- * two came before this interrupt, the later one is told.
+ * two came before this interrupt, the later one is told; one that is not
+ * past the last told is no new start (the interrupt of a start this
+ * handler already read, or a card that repeats itself) and is not told.
+ *
+ * Return: a new start was told.
  */
-static void daqcap_chan_frame_sync(struct daqcap_chan *chan)
+static bool daqcap_chan_frame_sync(struct daqcap_chan *chan)
 {
 	struct v4l2_event ev = { .type = V4L2_EVENT_FRAME_SYNC };
+	u32 seq;
 
 	lockdep_assert_held(&chan->lock);
-	if (!chan->running)
-		return;
-	ev.u.frame_sync.frame_sequence =
-		daqcap_ch_read(chan, DAQCAP_CH_SOF_SEQUENCE) + chan->seq_base;
+	if (!chan->running || !chan->frame_sync_subs)
+		return false;
+	seq = daqcap_ch_read(chan, DAQCAP_CH_SOF_SEQUENCE);
+	if (chan->sof_told && (s32)(seq - chan->last_sof_seq) <= 0)
+		return false;
+	chan->sof_told = true;
+	chan->last_sof_seq = seq;
+	ev.u.frame_sync.frame_sequence = seq + chan->seq_base;
 	v4l2_event_queue(&chan->vdev, &ev);
 	chan->stats.frame_syncs++;
+	return true;
 }
 
 /*
@@ -123,21 +133,28 @@ static void daqcap_chan_serve(struct daqcap_chan *chan, unsigned long status,
 {
 	struct device *dev = &chan->dev->pdev->dev;
 	unsigned int bit, n;
+	bool sof = false;
 
 	spin_lock(&chan->lock);
+	/*
+	 * Before the drain, which may take long enough for the next start:
+	 * its sequence would be told now and again at its own interrupt.
+	 * Latched even while masked: only a subscriber's is an event.
+	 */
+	if (status & DAQCAP_CH_IRQ_SOF)
+		sof = daqcap_chan_frame_sync(chan);
 	n = daqcap_chan_drain(chan);
 	if (polled) {
 		if (n || status)
 			chan->stats.polls++;
 	} else {
 		chan->stats.irqs++;
-		/* A start of frame is work done, not an idle interrupt. */
-		daqcap_chan_storm(chan, !n && !(status & DAQCAP_CH_IRQ_SOF),
-				  status);
+		/*
+		 * A new start told is work done; a start bit that does not
+		 * clear, or comes with no new start, is an idle interrupt.
+		 */
+		daqcap_chan_storm(chan, !n && !sof, status);
 	}
-	/* Latched even while masked: only a subscriber's is an event. */
-	if (status & DAQCAP_CH_IRQ_SOF && chan->frame_sync_subs)
-		daqcap_chan_frame_sync(chan);
 	if (status & DAQCAP_CH_IRQ_FIFO_OVERFLOW)
 		chan->stats.fifo_overflows++;
 	if (status & DAQCAP_CH_IRQ_DROP)

@@ -837,6 +837,9 @@ static int daqcap_subscribe_event(struct v4l2_fh *fh,
 	case V4L2_EVENT_SOURCE_CHANGE:
 		return v4l2_event_subscribe(fh, sub, 0, &daqcap_src_change_ops);
 	case V4L2_EVENT_FRAME_SYNC:
+		/* The events' id is 0: another would never get one. */
+		if (sub->id)
+			return -EINVAL;
 		return v4l2_event_subscribe(fh, sub, DAQCAP_FRAME_SYNC_EVENTS,
 					    &daqcap_frame_sync_ops);
 	default:

@@ -186,6 +186,8 @@ struct daqcap_buffer {
  *	interrupts, taken only while an application subscribes)
  * @clock_syncs: times the card clock was mapped to CLOCK_MONOTONIC again
  *	while streaming (daqcap_chan_clock_sync())
+ * @clock_rejects: samples of the card clock not believed: all ones, or
+ *	farther from the mapping than the drift explains (the mapping kept)
  */
 struct daqcap_chan_stats {
 	u64 frames;
@@ -211,6 +213,7 @@ struct daqcap_chan_stats {
 	u64 irq_storms;
 	u64 frame_syncs;
 	u64 clock_syncs;
+	u64 clock_rejects;
 };
 
 /* Buckets of struct daqcap_latency: up to 2^22 us (4.2 s), and longer. */
@@ -325,6 +328,8 @@ struct daqcap_dev;
  * @ts_offset: CLOCK_MONOTONIC minus card time, ns, sampled at the start and
  *	every DAQCAP_CLOCK_SYNC_MS after (the card's crystal drifts)
  * @ts_sync_card: card time when @ts_offset was sampled
+ * @ts_sync_ns: CLOCK_MONOTONIC then
+ * @clock_rejected: samples in a row not believed (daqcap_chan_clock_sync())
  * @ts_first_offset: @ts_offset at the start, for @clock_drift_ppb
  * @ts_first_ns: CLOCK_MONOTONIC when it was sampled
  * @clock_sync_at: jiffies when @ts_offset is to be sampled again
@@ -334,6 +339,8 @@ struct daqcap_dev;
  *	(V4L2_CID_DAQCAP_TIMESTAMP_SOURCE when the channel started)
  * @frame_sync_subs: V4L2_EVENT_FRAME_SYNC subscriptions: the start-of-frame
  *	interrupt is unmasked while there is one
+ * @sof_told: a FRAME_SYNC event was sent since the channel was enabled
+ * @last_sof_seq: the card's sequence of the last start told, if @sof_told
  * @last_ts: last timestamp handed out, to keep them increasing
  * @seq_base: added to the card's frame sequence: 0 from STREAMON, and
  *	past the frames lost while held once the card restarts at 0
@@ -405,12 +412,16 @@ struct daqcap_chan {
 	u32 frame_chunks;
 	s64 ts_offset;
 	u64 ts_sync_card;
+	u64 ts_sync_ns;
+	unsigned int clock_rejected;
 	s64 ts_first_offset;
 	u64 ts_first_ns;
 	unsigned long clock_sync_at;
 	s64 clock_drift_ppb;
 	bool ts_from_sof;
 	unsigned int frame_sync_subs;
+	bool sof_told;
+	u32 last_sof_seq;
 	u64 last_ts;
 	u32 seq_base;
 	u32 last_seq;
