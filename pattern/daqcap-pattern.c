@@ -25,7 +25,11 @@
  *
  * Rendering works on a window of pixels [x0, x1) of the line (x0 even) so
  * that daqcap_pattern_check_line() can compare a line of any width against a
- * small stack buffer, one window at a time.
+ * small stack buffer, one window at a time, and so that a crop window
+ * (struct daqcap_pattern_window) is rendered directly, at the cost of its own
+ * width: the spans are clipped to it, the ramp starts its fixed-point
+ * accumulator at the window's first pixel and VERIFY starts its word
+ * sequence at the window's first byte.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -35,9 +39,6 @@
 
 /* 75 % of 255, the level of the colour bars. */
 #define DAQCAP_BAR_LEVEL	191
-
-/* Step of the VERIFY word sequence (2^32 / golden ratio). */
-#define DAQCAP_VERIFY_STEP	0x9E3779B9u
 
 /* Font cell: 5x7 glyph pixels; characters advance by 6 (1 pixel spacing). */
 #define DAQCAP_FONT_W		5
@@ -303,7 +304,8 @@ static inline uint32_t daqcap_get_le32(const uint8_t *p)
  * @f: the frame
  * @dst: where pixel @x0 goes
  * @x0: first pixel of the window, even
- * @x1: end of the window, even unless it is the frame's width
+ * @x1: end of the window; even for YUYV and UYVY (their windows have an even
+ *      width), any value up to the frame's width for the other formats
  * @bpp: bytes per pixel of @f->format
  */
 struct daqcap_win {
@@ -524,7 +526,7 @@ static void daqcap_fill_ramp(const struct daqcap_win *w, uint64_t a,
 		/*
 		 * Whole pairs: the ramp spans the whole line, and windows
 		 * start on an even pixel and end on one (the width of a YUYV
-		 * or UYVY line is even).
+		 * or UYVY line or crop window is even).
 		 */
 		for (; p < end; p += 4) {
 			g = (uint32_t)(acc >> 56);
@@ -598,7 +600,7 @@ static unsigned int daqcap_text(const struct daqcap_pattern_frame *f,
 }
 
 /* Paint the frame-number overlay's part of @line. */
-static void daqcap_paint_text(const struct daqcap_win *w, uint32_t line)
+static void daqcap_paint_text(const struct daqcap_win *w, uint64_t line)
 {
 	const struct daqcap_pattern_frame *f = w->f;
 	uint64_t k = f->height / 120 ? f->height / 120 : 1;
@@ -640,9 +642,12 @@ static void daqcap_paint_text(const struct daqcap_win *w, uint32_t line)
 	}
 }
 
-/* Render pixels [x0, x1) of a BARS line into @dst. */
+/*
+ * Render pixels [x0, x1) of line @line of a BARS frame into @dst; @line may
+ * be beyond the frame (the same formulas apply).
+ */
 static void daqcap_render_bars(const struct daqcap_pattern_frame *f,
-			       uint32_t line, uint8_t *dst,
+			       uint64_t line, uint8_t *dst,
 			       uint64_t x0, uint64_t x1)
 {
 	struct daqcap_win w = {
@@ -702,22 +707,40 @@ uint32_t daqcap_pattern_verify_seed(uint32_t input, uint32_t sequence,
 	return h;
 }
 
-static void daqcap_render_verify(uint32_t v, uint8_t *dst, size_t n)
+/*
+ * A VERIFY line from its byte @o on: @v is word o / 4 of the line, @phase is
+ * o % 4, the place of byte @o in that word.
+ */
+static void daqcap_render_verify(uint32_t v, unsigned int phase, uint8_t *dst,
+				 size_t n)
 {
-	size_t i, j;
+	size_t i = 0, j;
 
-	for (i = 0; i + 4 <= n; i += 4, v += DAQCAP_VERIFY_STEP)
+	/* The rest of a word that starts before @dst (a window's first). */
+	if (phase) {
+		for (; phase < 4 && i < n; phase++, i++)
+			dst[i] = (uint8_t)(v >> (8 * phase));
+		v += DAQCAP_PATTERN_VERIFY_STEP;
+	}
+	for (; i + 4 <= n; i += 4, v += DAQCAP_PATTERN_VERIFY_STEP)
 		daqcap_put_le32(dst + i, v);
 	for (j = 0; i + j < n; j++)
 		dst[i + j] = (uint8_t)(v >> (8 * j));
 }
 
-static long daqcap_check_verify(uint32_t v, const uint8_t *src, size_t n)
+static long daqcap_check_verify(uint32_t v, unsigned int phase,
+				const uint8_t *src, size_t n)
 {
-	size_t i, j;
+	size_t i = 0, j;
 
+	if (phase) {
+		for (; phase < 4 && i < n; phase++, i++)
+			if (src[i] != (uint8_t)(v >> (8 * phase)))
+				return (long)i;
+		v += DAQCAP_PATTERN_VERIFY_STEP;
+	}
 	/* Whole words first; the first wrong word is then searched bytewise. */
-	for (i = 0; i + 4 <= n; i += 4, v += DAQCAP_VERIFY_STEP)
+	for (; i + 4 <= n; i += 4, v += DAQCAP_PATTERN_VERIFY_STEP)
 		if (daqcap_get_le32(src + i) != v)
 			break;
 	for (j = 0; i + j < n; j++)
@@ -726,24 +749,68 @@ static long daqcap_check_verify(uint32_t v, const uint8_t *src, size_t n)
 	return -1;
 }
 
+/*
+ * Word o / 4 of VERIFY line @y of @f, o being the byte offset of the
+ * window's first pixel in the frame's line; *@phase gets o % 4.
+ */
+static uint32_t daqcap_verify_start(const struct daqcap_pattern_frame *f,
+				    const struct daqcap_pattern_window *w,
+				    uint64_t y, unsigned int *phase)
+{
+	uint64_t o = (uint64_t)w->left * daqcap_format_bpp(f->format);
+
+	*phase = (unsigned int)(o & 3);
+	return daqcap_pattern_verify_seed(f->input, f->sequence, (uint32_t)y) +
+	       (uint32_t)(o >> 2) * DAQCAP_PATTERN_VERIFY_STEP;
+}
+
 /* ---- Entry points ------------------------------------------------------- */
+
+struct daqcap_pattern_window
+daqcap_pattern_window_of(const struct daqcap_pattern_frame *f)
+{
+	struct daqcap_pattern_window w = f->crop;
+
+	if (!w.width || !w.height) {
+		w.left = 0;
+		w.top = 0;
+		w.width = f->width;
+		w.height = f->height;
+	}
+	return w;
+}
+
+/* Whether @w is inside @f's frame and starts on an even pixel. */
+static int daqcap_window_valid(const struct daqcap_pattern_frame *f,
+			       const struct daqcap_pattern_window *w)
+{
+	return !(w->left & 1) && (uint64_t)w->left + w->width <= f->width &&
+	       (uint64_t)w->top + w->height <= f->height;
+}
 
 void daqcap_pattern_render_line(const struct daqcap_pattern_frame *f,
 				uint32_t line, uint8_t *dst)
 {
-	size_t n = daqcap_pattern_line_bytes(f->format, f->width);
+	struct daqcap_pattern_window w = daqcap_pattern_window_of(f);
+	size_t n = daqcap_pattern_line_bytes(f->format, w.width);
+	uint64_t y = (uint64_t)w.top + line;	/* the frame's line */
+	unsigned int phase;
+	uint32_t v;
 
 	if (!n)
 		return;
+	if (!daqcap_window_valid(f, &w)) {
+		memset(dst, 0, n);
+		return;
+	}
 	switch (f->pattern) {
 	case DAQCAP_PATTERN_BARS:
-		daqcap_render_bars(f, line, dst, 0, f->width);
+		daqcap_render_bars(f, y, dst, w.left,
+				   (uint64_t)w.left + w.width);
 		break;
 	case DAQCAP_PATTERN_VERIFY:
-		daqcap_render_verify(daqcap_pattern_verify_seed(f->input,
-								f->sequence,
-								line),
-				     dst, n);
+		v = daqcap_verify_start(f, &w, y, &phase);
+		daqcap_render_verify(v, phase, dst, n);
 		break;
 	default:
 		memset(dst, 0, n);
@@ -761,42 +828,54 @@ static size_t daqcap_first_diff(const uint8_t *a, const uint8_t *b)
 	return i;
 }
 
+/* Offset of the first of @n bytes at @src that is not 0, or -1. */
+static long daqcap_check_zero(const uint8_t *src, size_t n)
+{
+	size_t off;
+
+	for (off = 0; off < n; off++)
+		if (src[off])
+			return (long)off;
+	return -1;
+}
+
 long daqcap_pattern_check_line(const struct daqcap_pattern_frame *f,
 			       uint32_t line, const uint8_t *src)
 {
-	size_t n = daqcap_pattern_line_bytes(f->format, f->width);
+	struct daqcap_pattern_window w = daqcap_pattern_window_of(f);
+	size_t n = daqcap_pattern_line_bytes(f->format, w.width);
+	uint64_t y = (uint64_t)w.top + line;	/* the frame's line */
+	uint64_t x0, x1, end, step;
 	uint8_t scratch[DAQCAP_CHECK_SCRATCH];
-	unsigned int bpp;
-	uint64_t x0, x1, step;
+	unsigned int bpp, phase;
 	size_t off, len;
+	uint32_t v;
 
 	if (!n)
 		return -1;
+	if (!daqcap_window_valid(f, &w))
+		return daqcap_check_zero(src, n);
 
 	switch (f->pattern) {
 	case DAQCAP_PATTERN_BARS:
 		bpp = daqcap_format_bpp(f->format);
-		/* Windows start on an even pixel (YUYV/UYVY pairs). */
+		/* Pieces start on an even pixel (YUYV/UYVY pairs). */
 		step = DAQCAP_CHECK_SCRATCH / bpp & ~(uint64_t)1;
-		for (x0 = 0; x0 < f->width; x0 = x1) {
-			x1 = f->width - x0 < step ? f->width : x0 + step;
-			off = (size_t)x0 * bpp;
+		end = (uint64_t)w.left + w.width;
+		for (x0 = w.left; x0 < end; x0 = x1) {
+			x1 = end - x0 < step ? end : x0 + step;
+			off = (size_t)(x0 - w.left) * bpp;
 			len = (size_t)(x1 - x0) * bpp;
-			daqcap_render_bars(f, line, scratch, x0, x1);
+			daqcap_render_bars(f, y, scratch, x0, x1);
 			if (memcmp(scratch, src + off, len))
 				return (long)(off + daqcap_first_diff(scratch,
 								      src + off));
 		}
 		return -1;
 	case DAQCAP_PATTERN_VERIFY:
-		return daqcap_check_verify(daqcap_pattern_verify_seed(f->input,
-								      f->sequence,
-								      line),
-					   src, n);
+		v = daqcap_verify_start(f, &w, y, &phase);
+		return daqcap_check_verify(v, phase, src, n);
 	default:
-		for (off = 0; off < n; off++)
-			if (src[off])
-				return (long)off;
-		return -1;
+		return daqcap_check_zero(src, n);
 	}
 }

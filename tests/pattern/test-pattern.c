@@ -1075,6 +1075,331 @@ static void test_wide_ramp(uint32_t unused)
 	}
 }
 
+/* ---- Crop windows -------------------------------------------------------- */
+
+static struct daqcap_pattern_window window(uint32_t left, uint32_t top,
+					   uint32_t width, uint32_t height)
+{
+	struct daqcap_pattern_window w = {
+		.left = left, .top = top, .width = width, .height = height,
+	};
+
+	return w;
+}
+
+static int window_eq(struct daqcap_pattern_window a,
+		     struct daqcap_pattern_window b)
+{
+	return a.left == b.left && a.top == b.top && a.width == b.width &&
+	       a.height == b.height;
+}
+
+/* daqcap_pattern_window_of(): the crop, or the whole frame without one. */
+static void test_window_of(uint32_t unused)
+{
+	static const struct {
+		struct daqcap_pattern_window crop, want;
+	} c[] = {
+		{ { 0, 0, 0, 0 }, { 0, 0, 640, 480 } },
+		{ { 10, 20, 0, 0 }, { 0, 0, 640, 480 } },
+		{ { 10, 20, 0, 5 }, { 0, 0, 640, 480 } },
+		{ { 10, 20, 5, 0 }, { 0, 0, 640, 480 } },
+		{ { 0, 0, 640, 480 }, { 0, 0, 640, 480 } },
+		{ { 2, 3, 4, 5 }, { 2, 3, 4, 5 } },
+		{ { 0, 479, 1, 1 }, { 0, 479, 1, 1 } },
+		/* Returned as they are, even when invalid. */
+		{ { 1, 0, 8, 8 }, { 1, 0, 8, 8 } },
+		{ { 0xfffffffe, 0xffffffff, 0xffffffff, 0xffffffff },
+		  { 0xfffffffe, 0xffffffff, 0xffffffff, 0xffffffff } },
+	};
+	struct daqcap_pattern_frame f;
+	struct daqcap_pattern_window got;
+	size_t i;
+
+	(void)unused;
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		f = frame(DAQCAP_FMT_RGB24, DAQCAP_PATTERN_BARS, 640, 480, 1, 2);
+		f.crop = c[i].crop;
+		got = daqcap_pattern_window_of(&f);
+		EXPECT(window_eq(got, c[i].want), "case %zu: window (%u, %u, "
+		       "%u, %u), want (%u, %u, %u, %u)\n", i, got.left,
+		       got.top, got.width, got.height, c[i].want.left,
+		       c[i].want.top, c[i].want.width, c[i].want.height);
+	}
+	/* A zero-initialised crop of a 0x0 frame is that empty frame. */
+	f = frame(DAQCAP_FMT_GREY, DAQCAP_PATTERN_VERIFY, 0, 0, 0, 0);
+	EXPECT(window_eq(daqcap_pattern_window_of(&f), window(0, 0, 0, 0)),
+	       "0x0 frame\n");
+}
+
+/* Frames the window tests crop: sizes, text scale, box, ramp, wide lines. */
+static const struct {
+	uint32_t width, height, input, seq;
+} win_frames[] = {
+	{ 640, 480, 3, 116 },		/* box at the right edge */
+	{ 322, 242, 12, 150 },
+	{ 1366, 20, 7, 9 },		/* RGB24: lines of 4098 bytes */
+	{ 3000, 64, 15, 0xffffffff },	/* wider than 4096 bytes, bpp >= 2 */
+	{ 5000, 16, 1, 1234 },		/* wider than 4096 bytes, GREY too */
+	{ 1920, 1080, 2, 77 },		/* k = 9 text, box over the middle */
+};
+
+/*
+ * Windows of a width x height frame for format @fmt: left 2 (a VERIFY
+ * window of RGB24, BGR24 or GREY then starts mid-word), odd widths (made
+ * even for YUYV and UYVY), the bottom right corner, the right edge, one
+ * line, the text, the whole frame. Returns how many.
+ */
+static size_t win_list(uint32_t fmt, uint32_t width, uint32_t height,
+		       struct daqcap_pattern_window *out)
+{
+	uint32_t w = width, h = height, l;
+	size_t n = 0, i;
+
+	out[n++] = window(2, 1, 9, 5);
+	out[n++] = window(2, 0, w - 3, h);
+	l = (w - w / 3) & ~1u;
+	out[n++] = window(l, h - h / 4, w - l, h / 4);	/* bottom right */
+	l = (w / 2) & ~1u;
+	out[n++] = window(l, 0, w - l, 3);		/* right edge */
+	out[n++] = window(4, h / 2, w / 2 + 1, 1);	/* one line, the box */
+	out[n++] = window(0, h - 1, w - 1, 1);		/* last line, ramp */
+	out[n++] = window(8, 0, w / 3 + 1, h < 100 ? h : 100);	/* text */
+	out[n++] = window(6, 3, 101, h - 6);
+	out[n++] = window(0, 0, w, h);			/* the whole frame */
+	for (i = 0; i < n; i++)
+		if (fmt <= DAQCAP_FMT_UYVY)
+			out[i].width &= ~1u;
+	return n;
+}
+
+/*
+ * One window of one frame: every line of the window (and one beyond it)
+ * is the slice of the whole frame's line, checks as good, and a flipped
+ * byte is reported at its offset.
+ */
+static void check_window(const struct daqcap_pattern_frame *whole,
+			 struct daqcap_pattern_window win, size_t *lines)
+{
+	struct daqcap_pattern_frame f = *whole;
+	uint32_t bpp = ref_bpp[f.format], y, ys[3];
+	size_t nf, nw, off, o, offs[24], no, i, j;
+	uint8_t *full, *got, *pad;
+	uint32_t seed;
+	long bad;
+
+	f.crop = win;
+	nf = daqcap_pattern_line_bytes(f.format, f.width);
+	nw = daqcap_pattern_line_bytes(f.format, win.width);
+	if (!nf || !nw || win.left % 2 ||
+	    (uint64_t)win.left + win.width > f.width ||
+	    (uint64_t)win.top + win.height > f.height) {
+		fail("bad test window (%u, %u, %u, %u)\n", win.left, win.top,
+		     win.width, win.height);
+		return;
+	}
+	off = (size_t)win.left * bpp;
+	full = xmalloc(nf);
+	got = xmalloc(nw);
+	pad = xmalloc(nw + CANARY_BYTES);
+
+	/* Every line of the window, and one beyond it. */
+	for (y = 0; y <= win.height; y++) {
+		daqcap_pattern_render_line(whole, win.top + y, full);
+		daqcap_pattern_render_line(&f, y, got);
+		(*lines)++;
+		if (memcmp(got, full + off, nw)) {
+			for (o = 0; got[o] == full[off + o]; o++)
+				;
+			fail("%s %s %ux%u window (%u, %u, %u, %u) line %u: "
+			     "byte %zu is 0x%02x, want 0x%02x\n",
+			     all_formats[f.format],
+			     daqcap_pattern_name(f.pattern), f.width, f.height,
+			     win.left, win.top, win.width, win.height, y, o,
+			     got[o], full[off + o]);
+			break;
+		}
+		if (f.pattern == DAQCAP_PATTERN_VERIFY) {
+			/* The per-byte formula, from the window's offset. */
+			seed = ref_seed(f.input, f.sequence, win.top + y);
+			for (o = 0; o < nw; o++)
+				if (got[o] != ref_verify_byte(seed, off + o))
+					break;
+			EXPECT(o == nw, "%s VERIFY window (%u, %u, %u, %u) "
+			       "line %u: byte %zu is not the formula's\n",
+			       all_formats[f.format], win.left, win.top,
+			       win.width, win.height, y, o);
+		}
+		bad = daqcap_pattern_check_line(&f, y, got);
+		if (bad != -1) {
+			fail("%s %s %ux%u window (%u, %u, %u, %u) line %u: "
+			     "check_line says %ld\n", all_formats[f.format],
+			     daqcap_pattern_name(f.pattern), f.width, f.height,
+			     win.left, win.top, win.width, win.height, y, bad);
+			break;
+		}
+		memset(pad, CANARY, nw + CANARY_BYTES);
+		daqcap_pattern_render_line(&f, y, pad);
+		if (!canary_intact(pad + nw, CANARY_BYTES)) {
+			fail("%s window (%u, %u, %u, %u) line %u: wrote past "
+			     "the line\n", all_formats[f.format], win.left,
+			     win.top, win.width, win.height, y);
+			break;
+		}
+	}
+
+	/* Flipped bytes: first, last, first words, middle, 4 KiB pieces. */
+	ys[0] = 0;
+	ys[1] = win.height / 2;
+	ys[2] = win.height - 1;
+	for (i = 0; i < 3; i++) {
+		y = ys[i];
+		daqcap_pattern_render_line(&f, y, got);
+		no = 0;
+		for (j = 0; j < 5 && j < nw; j++)
+			offs[no++] = j;
+		offs[no++] = nw / 2;
+		offs[no++] = nw - 1;
+		for (j = 4080; j < 4100 && j < nw; j += 3)
+			offs[no++] = j;
+		if (nw > 8200)
+			offs[no++] = 8195;
+		for (j = 0; j < no; j++) {
+			o = offs[j];
+			got[o] ^= 0x10;
+			bad = daqcap_pattern_check_line(&f, y, got);
+			EXPECT(bad == (long)o, "%s %s %ux%u window (%u, %u, "
+			       "%u, %u) line %u: flipped byte %zu, check_line "
+			       "says %ld\n", all_formats[f.format],
+			       daqcap_pattern_name(f.pattern), f.width,
+			       f.height, win.left, win.top, win.width,
+			       win.height, y, o, bad);
+			/* A second, later error does not hide it. */
+			if (o + 1 < nw) {
+				got[nw - 1] ^= 0x80;
+				bad = daqcap_pattern_check_line(&f, y, got);
+				EXPECT(bad == (long)o, "%s: two errors, first "
+				       "%zu, check_line says %ld\n",
+				       all_formats[f.format], o, bad);
+				got[nw - 1] ^= 0x80;
+			}
+			got[o] ^= 0x10;
+		}
+		EXPECT(daqcap_pattern_check_line(&f, y, got) == -1,
+		       "%s: window line not restored\n",
+		       all_formats[f.format]);
+	}
+	free(pad);
+	free(got);
+	free(full);
+}
+
+/* A window's lines are slices of the whole frame's, for BARS and VERIFY. */
+static void test_windows(uint32_t fmt)
+{
+	static const uint32_t patterns[] = {
+		DAQCAP_PATTERN_BARS, DAQCAP_PATTERN_VERIFY,
+	};
+	struct daqcap_pattern_window wins[16];
+	struct daqcap_pattern_frame f;
+	size_t i, j, p, nwin, windows = 0, lines = 0;
+
+	for (i = 0; i < ARRAY_SIZE(win_frames); i++) {
+		nwin = win_list(fmt, win_frames[i].width, win_frames[i].height,
+				wins);
+		for (p = 0; p < ARRAY_SIZE(patterns); p++) {
+			f = frame(fmt, patterns[p], win_frames[i].width,
+				  win_frames[i].height, win_frames[i].input,
+				  win_frames[i].seq);
+			for (j = 0; j < nwin; j++) {
+				check_window(&f, wins[j], &lines);
+				windows++;
+			}
+		}
+	}
+	ksft_print_msg("%s: %zu windows, %zu lines compared\n",
+		       all_formats[fmt], windows, lines);
+}
+
+/* Invalid windows render, and check, as lines of zero bytes. */
+static void test_invalid_windows(uint32_t unused)
+{
+	static const uint32_t patterns[] = {
+		DAQCAP_PATTERN_BARS, DAQCAP_PATTERN_VERIFY, 7,
+	};
+	/* Of a 640x480 frame. */
+	static const struct daqcap_pattern_window bad[] = {
+		{ 1, 0, 8, 2 },			/* odd left */
+		{ 633, 10, 4, 1 },		/* odd left, inside */
+		{ 634, 0, 8, 1 },		/* past the right edge */
+		{ 0, 479, 8, 2 },		/* past the bottom */
+		{ 0, 0, 642, 1 },		/* wider than the frame */
+		{ 0, 0, 8, 481 },		/* taller than the frame */
+		{ 0xfffffffe, 0, 4, 1 },	/* left + width wraps */
+		{ 0, 0xffffffff, 4, 2 },	/* top + height wraps */
+		{ 0x80000000, 0x80000000, 0x80000000, 0x80000000 },
+	};
+	struct daqcap_pattern_frame f;
+	uint8_t *buf;
+	size_t i, n, o;
+	uint32_t fmt, p, y;
+	long got;
+
+	(void)unused;
+	for (fmt = 0; fmt < DAQCAP_FMT_COUNT; fmt++) {
+		for (p = 0; p < ARRAY_SIZE(patterns); p++) {
+			for (i = 0; i < ARRAY_SIZE(bad); i++) {
+				f = frame(fmt, patterns[p], 640, 480, 3, 99);
+				f.crop = bad[i];
+				n = daqcap_pattern_line_bytes(fmt,
+							      bad[i].width);
+				if (n > 4096)
+					continue;	/* the huge ones */
+				buf = xmalloc(n + CANARY_BYTES);
+				for (y = 0; y < 2; y++) {
+					memset(buf, CANARY, n + CANARY_BYTES);
+					daqcap_pattern_render_line(&f, y, buf);
+					for (o = 0; o < n && !buf[o]; o++)
+						;
+					EXPECT(o == n, "%s %u window %zu line "
+					       "%u: byte %zu not 0\n",
+					       all_formats[fmt], f.pattern, i,
+					       y, o);
+					EXPECT(canary_intact(buf + n,
+							     CANARY_BYTES),
+					       "%s window %zu: wrote past the "
+					       "line\n", all_formats[fmt], i);
+					got = daqcap_pattern_check_line(&f, y,
+									buf);
+					EXPECT(got == -1, "%s %u window %zu: "
+					       "zeros check as %ld\n",
+					       all_formats[fmt], f.pattern, i,
+					       got);
+					if (!n)
+						continue;
+					buf[n - 1] = 1;
+					got = daqcap_pattern_check_line(&f, y,
+									buf);
+					EXPECT(got == (long)n - 1, "%s %u "
+					       "window %zu: non-zero byte %zu, "
+					       "check_line says %ld\n",
+					       all_formats[fmt], f.pattern, i,
+					       n - 1, got);
+				}
+				free(buf);
+			}
+		}
+	}
+	/* The frame's own edges are inside: valid, not zeros. */
+	f = frame(DAQCAP_FMT_RGB24, DAQCAP_PATTERN_VERIFY, 640, 480, 3, 99);
+	f.crop = window(632, 479, 8, 1);
+	buf = xmalloc(24);
+	daqcap_pattern_render_line(&f, 0, buf);
+	EXPECT(buf[0] == ref_verify_byte(ref_seed(3, 99, 479), 632 * 3),
+	       "bottom right 8x1 window is not VERIFY\n");
+	free(buf);
+}
+
 /* ---- Throughput (informative) -------------------------------------------- */
 
 static double now(void)
@@ -1143,6 +1468,10 @@ static const struct {
 	{ "1x1, 2x2, 4096x4096, empty and unknown configurations",
 	  test_extremes, 0 },
 	{ "ramp of lines up to 16777562 pixels wide", test_wide_ramp, 0 },
+	{ "window_of: the crop, or the whole frame", test_window_of, 0 },
+	{ "crop windows are slices of the whole frame's lines", test_windows,
+	  1 },
+	{ "invalid crop windows are zero lines", test_invalid_windows, 0 },
 };
 
 int main(int argc, char **argv)
