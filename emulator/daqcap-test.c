@@ -816,6 +816,136 @@ static void test_single_frame(void)
 }
 
 /*
+ * A cropped channel writes a window of its input's frame: byte for byte the
+ * full frame's pixels there, not a frame drawn at the window's size. Each
+ * chunk ends when the source has sent its last line, after the lines above
+ * the window.
+ */
+static void crop_capture(uint32_t fmt, uint32_t pattern, uint32_t x,
+                         uint32_t y, uint32_t w, uint32_t h)
+{
+    uint32_t lb = daqcap_pattern_line_bytes(fmt, w), stride = lb + 6;
+    uint32_t chunk = 8, nchunks = (h + chunk - 1) / chunk, size = stride * h;
+    struct daqcap_pattern_frame pf = {
+        .input = VGA_INPUT, .pattern = pattern, .format = fmt,
+        .width = VGA_W, .height = VGA_H, .sequence = 0,
+        .crop = { .left = x, .top = y, .width = w, .height = h },
+    };
+    g_autofree uint8_t *img = g_malloc(size);
+    bool drawn_at_window_size = true;
+    Card c;
+    Chan ch;
+    Cpl cpl[64];
+    uint64_t buf;
+
+    g_test_message("fmt %u pattern %u: window %ux%u at (%u, %u)", fmt,
+                   pattern, w, h, x, y);
+    card_start(&c, "");
+    wr(&c, DAQCAP_INPUT_BASE(VGA_INPUT) + DAQCAP_IN_PATTERN, pattern);
+    buf = guest_alloc(&c.alloc, size);
+    chan_setup(&c, &ch, 1, VGA_INPUT, fmt, w, h, stride, chunk, 4, 6);
+    cwr(&ch, DAQCAP_CH_CROP_ORIGIN, x | y << DAQCAP_CROP_Y_SHIFT);
+    queue_simple(&ch, buf, size, 7);
+    cwr(&ch, DAQCAP_CH_CTRL, DAQCAP_CH_CTRL_ENABLE | DAQCAP_CH_CTRL_CROP |
+        VGA_INPUT << DAQCAP_CH_CTRL_INPUT_SHIFT);
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_STATUS) & DAQCAP_CH_STATUS_RUNNING, ==,
+                    DAQCAP_CH_STATUS_RUNNING);
+    step_frames(&c, 2);
+
+    g_assert_cmpuint(drain(&ch, cpl, 64), ==, nchunks);
+    for (uint32_t k = 0; k < nchunks; k++) {
+        uint32_t end = MIN((k + 1) * chunk, h);
+
+        g_assert_cmpuint(cpl[k].first, ==, k * chunk);
+        g_assert_cmpuint(cpl[k].lines, ==, end - k * chunk);
+        g_assert_cmphex(cpl[k].status & DAQCAP_CPL_STATUS_ERR_MASK, ==, 0);
+        g_assert_cmpuint(cpl[k].ts_end - cpl[k].ts_sof, ==,
+                         (y + end) * VGA_LINE_PS / 1000);
+    }
+    qtest_memread(c.qts, buf, img, size);
+    for (uint32_t l = 0; l < h; l++) {
+        g_assert_cmpint(daqcap_pattern_check_line(&pf, l, img + l * stride),
+                        ==, -1);
+        for (uint32_t b = lb; b < stride; b++) {
+            g_assert_cmphex(img[l * stride + b], ==, 0);
+        }
+    }
+    /* Not the frame a channel of that size draws without CROP. */
+    pf.width = w;
+    pf.height = h;
+    pf.crop = (struct daqcap_pattern_window){ 0 };
+    for (uint32_t l = 0; l < h; l++) {
+        if (daqcap_pattern_check_line(&pf, l, img + l * stride) >= 0) {
+            drawn_at_window_size = false;
+        }
+    }
+    g_assert_false(drawn_at_window_size);
+    card_stop(&c);
+}
+
+static void test_crop(void)
+{
+    Card c;
+    Chan ch;
+    Cpl cpl[8];
+
+    /* A window below the top, whose height is not a multiple of chunks. */
+    crop_capture(DAQCAP_FMT_GREY, DAQCAP_PATTERN_VERIFY, 100, 50, 64, 37);
+    /* 3 bytes a pixel: the window starts mid-word of a VERIFY line. */
+    crop_capture(DAQCAP_FMT_RGB24, DAQCAP_PATTERN_VERIFY, 2, 0, 33, 16);
+    /* The bottom right corner: bars, the box and the ramp. */
+    crop_capture(DAQCAP_FMT_YUYV, DAQCAP_PATTERN_BARS, 320, 400, 320, 80);
+    crop_capture(DAQCAP_FMT_Y16, DAQCAP_PATTERN_BARS, 6, 10, 200, 100);
+
+    card_start(&c, "");
+    /* An odd X would split a 4:2:2 pair: refused at enable. */
+    chan_setup(&c, &ch, 0, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 16, 4, 4);
+    cwr(&ch, DAQCAP_CH_CROP_ORIGIN, 1);
+    cwr(&ch, DAQCAP_CH_CTRL, DAQCAP_CH_CTRL_ENABLE | DAQCAP_CH_CTRL_CROP |
+        VGA_INPUT << DAQCAP_CH_CTRL_INPUT_SHIFT);
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_STATUS), ==, DAQCAP_CH_STATUS_CONFIG_ERR);
+    /* Beyond the largest frame: refused too. */
+    cwr(&ch, DAQCAP_CH_CROP_ORIGIN, (DAQCAP_MAX_HEIGHT - 63) << DAQCAP_CROP_Y_SHIFT);
+    cwr(&ch, DAQCAP_CH_CTRL, DAQCAP_CH_CTRL_ENABLE | DAQCAP_CH_CTRL_CROP |
+        VGA_INPUT << DAQCAP_CH_CTRL_INPUT_SHIFT);
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_STATUS), ==, DAQCAP_CH_STATUS_CONFIG_ERR);
+    /* Without CROP the origin is not looked at. */
+    cwr(&ch, DAQCAP_CH_CROP_ORIGIN, 1);
+    chan_enable(&ch, VGA_INPUT);
+    cwr(&ch, DAQCAP_CH_CTRL, 0);
+
+    /* Past the input's frame: accepted, but every frame is in error. */
+    chan_setup(&c, &ch, 0, VGA_INPUT, DAQCAP_FMT_GREY, 64, 64, 64, 16, 4, 4);
+    queue_simple(&ch, guest_alloc(&c.alloc, 64 * 64), 64 * 64, 3);
+    cwr(&ch, DAQCAP_CH_CROP_ORIGIN, 578 | 10 << DAQCAP_CROP_Y_SHIFT);
+    cwr(&ch, DAQCAP_CH_CTRL, DAQCAP_CH_CTRL_ENABLE | DAQCAP_CH_CTRL_CROP |
+        VGA_INPUT << DAQCAP_CH_CTRL_INPUT_SHIFT);
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_STATUS) & DAQCAP_CH_STATUS_RUNNING, ==,
+                    DAQCAP_CH_STATUS_RUNNING);
+    /* Neither the window nor CROP changes under a running channel. */
+    cwr(&ch, DAQCAP_CH_CROP_ORIGIN, 0);
+    cwr(&ch, DAQCAP_CH_CTRL, DAQCAP_CH_CTRL_ENABLE |
+        VGA_INPUT << DAQCAP_CH_CTRL_INPUT_SHIFT);
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_CROP_ORIGIN), ==,
+                    578 | 10 << DAQCAP_CROP_Y_SHIFT);
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_CTRL) & DAQCAP_CH_CTRL_CROP, ==,
+                    DAQCAP_CH_CTRL_CROP);
+    step_frames(&c, 2);
+    g_assert_cmpuint(drain(&ch, cpl, 8), ==, 4);
+    for (unsigned k = 0; k < 4; k++) {
+        g_assert_cmphex(cpl[k].status & DAQCAP_CPL_STATUS_ERR_MASK, ==,
+                        DAQCAP_CPL_STATUS_ERR_GEOMETRY);
+    }
+    g_assert_cmpuint(crd(&ch, DAQCAP_CH_BYTES_LO), ==, 0);
+
+    /* A channel reset forgets the window. */
+    cwr(&ch, DAQCAP_CH_CTRL, DAQCAP_CH_CTRL_RESET);
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_CROP_ORIGIN), ==, 0);
+    g_assert_cmphex(crd(&ch, DAQCAP_CH_CTRL), ==, 0);
+    card_stop(&c);
+}
+
+/*
  * Every format, at sizes that include a height that is not a multiple of
  * the chunk lines and an odd stride, scattered over segments of odd length
  * at odd addresses; padding between lines stays untouched.
@@ -2635,6 +2765,7 @@ int main(int argc, char **argv)
     qtest_add_func("/daqcap/single-frame", test_single_frame);
     qtest_add_func("/daqcap/formats", test_formats);
     qtest_add_func("/daqcap/chain", test_chain);
+    qtest_add_func("/daqcap/crop", test_crop);
     qtest_add_func("/daqcap/chunk-sizes", test_chunk_sizes);
     qtest_add_func("/daqcap/drops-and-wrap", test_drops_and_wrap);
     qtest_add_func("/daqcap/short-buffer", test_short_buffer);

@@ -154,6 +154,7 @@ typedef struct DaqcapChannel {
 
     /* Registers. */
     uint32_t ctrl, status, format, size, stride, chunk_lines, coalesce;
+    uint32_t crop_origin;
     uint32_t irq_status, irq_mask;
     uint64_t desc_base, cpl_base;
     uint32_t desc_log2, cpl_log2;
@@ -171,6 +172,8 @@ typedef struct DaqcapChannel {
     int64_t sof_ns;
     uint32_t frame_seq, frame_input, frame_pattern, frame_format;
     uint32_t frame_width, frame_height;
+    /* The frame the pattern is drawn on, and where the window is in it. */
+    uint32_t frame_full_width, frame_full_height, frame_left, frame_top;
     uint32_t frame_stride, frame_chunk_lines, frame_line_bytes;
     uint32_t frame_chunks, next_chunk, fifo_chunk;
     uint32_t frame_status;      /* error bits every chunk of the frame gets */
@@ -1153,6 +1156,20 @@ static void daqcap_start_frame(DaqcapChannel *ch, int64_t sof)
     ch->frame_format = ch->format;
     ch->frame_width = w;
     ch->frame_height = h;
+    if (ch->ctrl & DAQCAP_CH_CTRL_CROP) {
+        /* A window of the source's frame, drawn at the source's size. */
+        ch->frame_left = (ch->crop_origin & DAQCAP_CROP_X_MASK) >>
+                         DAQCAP_CROP_X_SHIFT;
+        ch->frame_top = (ch->crop_origin & DAQCAP_CROP_Y_MASK) >>
+                        DAQCAP_CROP_Y_SHIFT;
+        ch->frame_full_width = in->mode->width;
+        ch->frame_full_height = in->mode->height;
+    } else {
+        ch->frame_left = 0;
+        ch->frame_top = 0;
+        ch->frame_full_width = w;
+        ch->frame_full_height = h;
+    }
     ch->frame_stride = ch->stride;
     ch->frame_chunk_lines = ch->chunk_lines;
     ch->frame_line_bytes = daqcap_pattern_line_bytes(ch->format, w);
@@ -1198,7 +1215,8 @@ static void daqcap_start_frame(DaqcapChannel *ch, int64_t sof)
     ch->frame_errors = 0;
     ch->frame_status = 0;
     ch->fifo_chunk = UINT32_MAX;
-    if (w > in->mode->width || h > in->mode->height) {
+    if (ch->frame_left + w > in->mode->width ||
+        ch->frame_top + h > in->mode->height) {
         ch->frame_status = DAQCAP_CPL_STATUS_ERR_GEOMETRY;
     } else if (ch->faults & DAQCAP_FAULT_FIFO) {
         /* The FIFO overflows halfway down the frame. */
@@ -1226,8 +1244,12 @@ static int64_t daqcap_chunk_end_ns(DaqcapChannel *ch, uint32_t k)
     DaqcapInput *in = &ch->card->inputs[ch->frame_input];
     uint32_t end_line = MIN((k + 1) * ch->frame_chunk_lines, ch->frame_height);
 
-    /* Lines below the source's last are never coming: end with its frame. */
-    end_line = MIN(end_line, in->mode->height);
+    /*
+     * A window's lines arrive when the source sends them, after the lines
+     * above it. Lines below the source's last are never coming: end with
+     * its frame.
+     */
+    end_line = MIN(ch->frame_top + end_line, in->mode->height);
     return ch->sof_ns + (int64_t)((uint64_t)end_line * in->line_ps / 1000);
 }
 
@@ -1242,9 +1264,13 @@ static void daqcap_do_chunk(DaqcapChannel *ch, uint32_t k)
         .input = ch->frame_input,
         .pattern = ch->frame_pattern,
         .format = ch->frame_format,
-        .width = ch->frame_width,
-        .height = ch->frame_height,
+        .width = ch->frame_full_width,
+        .height = ch->frame_full_height,
         .sequence = ch->frame_seq,
+        .crop = {
+            .left = ch->frame_left, .top = ch->frame_top,
+            .width = ch->frame_width, .height = ch->frame_height,
+        },
     };
     uint64_t written = 0;
     bool contiguous = ch->frame_stride == lb;
@@ -1429,6 +1455,8 @@ static bool daqcap_channel_config_ok(DaqcapChannel *ch, const char **why)
     DaqcapState *s = ch->card;
     uint32_t w = (ch->size & DAQCAP_SIZE_WIDTH_MASK) >> DAQCAP_SIZE_WIDTH_SHIFT;
     uint32_t h = (ch->size & DAQCAP_SIZE_HEIGHT_MASK) >> DAQCAP_SIZE_HEIGHT_SHIFT;
+    uint32_t x = (ch->crop_origin & DAQCAP_CROP_X_MASK) >> DAQCAP_CROP_X_SHIFT;
+    uint32_t y = (ch->crop_origin & DAQCAP_CROP_Y_MASK) >> DAQCAP_CROP_Y_SHIFT;
     size_t lb = daqcap_pattern_line_bytes(ch->format, w);
 
     if (!daqcap_format_ok(ch->format)) {
@@ -1436,6 +1464,10 @@ static bool daqcap_channel_config_ok(DaqcapChannel *ch, const char **why)
     } else if (w == 0 || w > DAQCAP_MAX_WIDTH || h == 0 ||
                h > DAQCAP_MAX_HEIGHT || lb == 0) {
         *why = "bad frame size";
+    } else if ((ch->ctrl & DAQCAP_CH_CTRL_CROP) &&
+               (x & 1 || x + w > DAQCAP_MAX_WIDTH ||
+                y + h > DAQCAP_MAX_HEIGHT)) {
+        *why = "bad crop origin";
     } else if (ch->stride < lb || ch->stride > DAQCAP_MAX_STRIDE) {
         *why = "bad stride";
     } else if (ch->chunk_lines < 1 ||
@@ -1495,6 +1527,7 @@ static void daqcap_channel_reset(DaqcapChannel *ch)
     ch->status = 0;
     ch->format = DAQCAP_FMT_YUYV;
     ch->size = 0;
+    ch->crop_origin = 0;
     ch->stride = 0;
     ch->chunk_lines = DAQCAP_CHUNK_LINES_DEFAULT;
     ch->coalesce = DAQCAP_COALESCE_RESET;
@@ -1532,6 +1565,8 @@ static uint64_t daqcap_chan_read(DaqcapChannel *ch, hwaddr reg)
         return ch->format;
     case DAQCAP_CH_SIZE:
         return ch->size;
+    case DAQCAP_CH_CROP_ORIGIN:
+        return ch->crop_origin;
     case DAQCAP_CH_STRIDE:
         return ch->stride;
     case DAQCAP_CH_CHUNK_LINES:
@@ -1611,14 +1646,16 @@ static void daqcap_chan_write(DaqcapChannel *ch, hwaddr reg, uint32_t val)
             daqcap_update_intx(s);
             return;
         }
-        if (running && ((val ^ ch->ctrl) & DAQCAP_CH_CTRL_INPUT_MASK)) {
+        if (running && ((val ^ ch->ctrl) & (DAQCAP_CH_CTRL_INPUT_MASK |
+                                             DAQCAP_CH_CTRL_CROP))) {
             qemu_log_mask(LOG_GUEST_ERROR,
-                          "daqcap: channel %u input changed while running\n",
+                          "daqcap: channel %u input or crop changed while running\n",
                           ch->index);
-            val = (val & ~DAQCAP_CH_CTRL_INPUT_MASK) |
-                  (ch->ctrl & DAQCAP_CH_CTRL_INPUT_MASK);
+            val = (val & ~(DAQCAP_CH_CTRL_INPUT_MASK | DAQCAP_CH_CTRL_CROP)) |
+                  (ch->ctrl & (DAQCAP_CH_CTRL_INPUT_MASK | DAQCAP_CH_CTRL_CROP));
         }
-        ch->ctrl = val & (DAQCAP_CH_CTRL_ENABLE | DAQCAP_CH_CTRL_INPUT_MASK);
+        ch->ctrl = val & (DAQCAP_CH_CTRL_ENABLE | DAQCAP_CH_CTRL_CROP |
+                          DAQCAP_CH_CTRL_INPUT_MASK);
         if ((val & DAQCAP_CH_CTRL_ENABLE) && !running) {
             daqcap_channel_enable(ch);
         } else if (!(val & DAQCAP_CH_CTRL_ENABLE) && running) {
@@ -1628,6 +1665,7 @@ static void daqcap_chan_write(DaqcapChannel *ch, hwaddr reg, uint32_t val)
         break;
     case DAQCAP_CH_FORMAT:
     case DAQCAP_CH_SIZE:
+    case DAQCAP_CH_CROP_ORIGIN:
     case DAQCAP_CH_STRIDE:
     case DAQCAP_CH_CHUNK_LINES:
         /*
@@ -1644,6 +1682,8 @@ static void daqcap_chan_write(DaqcapChannel *ch, hwaddr reg, uint32_t val)
             ch->format = val & 0xff;
         } else if (reg == DAQCAP_CH_SIZE) {
             ch->size = val;
+        } else if (reg == DAQCAP_CH_CROP_ORIGIN) {
+            ch->crop_origin = val;
         } else if (reg == DAQCAP_CH_STRIDE) {
             ch->stride = val;
         } else if (val >= 1 && val <= DAQCAP_MAX_CHUNK_LINES) {

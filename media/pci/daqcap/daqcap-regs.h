@@ -156,6 +156,7 @@
 
 #define DAQCAP_CH_CTRL			0x00	/* RW */
 #define   DAQCAP_CH_CTRL_ENABLE		0x00000001
+#define   DAQCAP_CH_CTRL_CROP		0x00000002	/* SIZE is a window at CROP_ORIGIN */
 #define   DAQCAP_CH_CTRL_INPUT_MASK	0x00000f00
 #define   DAQCAP_CH_CTRL_INPUT_SHIFT	8
 #define   DAQCAP_CH_CTRL_RESET		0x80000000	/* self-clearing */
@@ -205,6 +206,16 @@
 #define   DAQCAP_CH_IRQ_DROP		0x00000010	/* frame dropped */
 #define   DAQCAP_CH_IRQ_SOF		0x00000020	/* frame started: SOF_SEQUENCE */
 #define   DAQCAP_CH_IRQ_ALL		0x0000003f
+
+/*
+ * With CTRL.CROP set, the channel captures the SIZE window whose top-left
+ * corner is here, in the input's active frame; X must be even.
+ */
+#define DAQCAP_CH_CROP_ORIGIN		0x24	/* RW */
+#define   DAQCAP_CROP_X_MASK		0x0000ffff
+#define   DAQCAP_CROP_X_SHIFT		0
+#define   DAQCAP_CROP_Y_MASK		0xffff0000
+#define   DAQCAP_CROP_Y_SHIFT		16
 
 /*
  * Rings can only be moved while the channel is disabled. Enabling the
