@@ -78,6 +78,7 @@ static_assert(DAQCAP_MAX_BUFFERS < DAQCAP_DESC_RING_SIZE);
 static u32 daqcap_chan_ctrl(struct daqcap_chan *chan, bool enable)
 {
 	return (enable ? DAQCAP_CH_CTRL_ENABLE : 0) |
+	       (daqcap_chan_cropped(chan) ? DAQCAP_CH_CTRL_CROP : 0) |
 	       FIELD_PREP(DAQCAP_CH_CTRL_INPUT_MASK, chan->input);
 }
 
@@ -882,6 +883,9 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart)
 	daqcap_ch_write(chan, DAQCAP_CH_SIZE,
 			FIELD_PREP(DAQCAP_SIZE_WIDTH_MASK, chan->format.width) |
 			FIELD_PREP(DAQCAP_SIZE_HEIGHT_MASK, height));
+	daqcap_ch_write(chan, DAQCAP_CH_CROP_ORIGIN,
+			FIELD_PREP(DAQCAP_CROP_X_MASK, chan->crop.left) |
+			FIELD_PREP(DAQCAP_CROP_Y_MASK, chan->crop.top));
 	daqcap_ch_write(chan, DAQCAP_CH_STRIDE, chan->format.bytesperline);
 	daqcap_ch_write(chan, DAQCAP_CH_CHUNK_LINES, chunk_lines);
 	daqcap_ch_write(chan, DAQCAP_CH_IRQ_COALESCE, daqcap_ctrls_coalesce(chan));

@@ -19,6 +19,7 @@
 #include <media/v4l2-dv-timings.h>
 #include <media/v4l2-event.h>
 #include <media/v4l2-ioctl.h>
+#include <media/v4l2-rect.h>
 #include <media/videobuf2-dma-sg.h>
 
 #include "daqcap.h"
@@ -121,9 +122,10 @@ int daqcap_input_query_timings(struct daqcap_dev *dev, unsigned int input,
 	return 0;
 }
 
-/* Derive the format's geometry from the channel's timings. */
+/* Derive the format's geometry from a crop window of the channel. */
 static void daqcap_fill_format(struct daqcap_chan *chan,
-			       struct v4l2_pix_format *pix)
+			       struct v4l2_pix_format *pix,
+			       const struct v4l2_rect *crop)
 {
 	const struct daqcap_format *fmt = daqcap_find_format(pix->pixelformat);
 	u32 min_bpl;
@@ -131,8 +133,8 @@ static void daqcap_fill_format(struct daqcap_chan *chan,
 	if (!fmt)
 		fmt = &daqcap_formats[0];
 	pix->pixelformat = fmt->fourcc;
-	pix->width = chan->timings.bt.width;
-	pix->height = chan->timings.bt.height;
+	pix->width = crop->width;
+	pix->height = crop->height;
 	pix->field = V4L2_FIELD_NONE;
 	min_bpl = pix->width * fmt->bpp;
 	/* A larger stride is the user's choice; the card takes any. */
@@ -426,23 +428,120 @@ static int daqcap_g_fmt(struct file *file, void *priv, struct v4l2_format *f)
 	return 0;
 }
 
+static struct v4l2_rect daqcap_crop_bounds(struct daqcap_chan *chan)
+{
+	return (struct v4l2_rect){
+		.width = chan->timings.bt.width,
+		.height = chan->timings.bt.height,
+	};
+}
+
+/*
+ * Make @r a window the card takes: at least DAQCAP_CROP_MIN square, inside
+ * the timings' frame, starting on an even pixel (CROP_ORIGIN), and, unless
+ * it is the frame's whole width, of even width, as YUYV and UYVY need.
+ */
+static void daqcap_crop_adjust(struct daqcap_chan *chan, struct v4l2_rect *r)
+{
+	static const struct v4l2_rect min = {
+		.width = DAQCAP_CROP_MIN, .height = DAQCAP_CROP_MIN,
+	};
+	struct v4l2_rect bounds = daqcap_crop_bounds(chan);
+
+	v4l2_rect_set_max_size(r, &bounds);
+	v4l2_rect_set_min_size(r, &min);
+	if (r->width != bounds.width)
+		r->width &= ~1U;
+	v4l2_rect_map_inside(r, &bounds);
+	r->left &= ~1;
+}
+
+/*
+ * No scaler: the format's size is the crop window's. A format of another
+ * size resizes the window, which keeps its top-left corner where the new
+ * size fits.
+ */
+static void daqcap_try_fmt_crop(struct daqcap_chan *chan,
+				struct v4l2_pix_format *pix,
+				struct v4l2_rect *crop)
+{
+	*crop = chan->crop;
+	crop->width = pix->width;
+	crop->height = pix->height;
+	daqcap_crop_adjust(chan, crop);
+	daqcap_fill_format(chan, pix, crop);
+}
+
 static int daqcap_try_fmt(struct file *file, void *priv, struct v4l2_format *f)
 {
 	struct daqcap_chan *chan = video_drvdata(file);
+	struct v4l2_rect crop;
 
-	daqcap_fill_format(chan, &f->fmt.pix);
+	daqcap_try_fmt_crop(chan, &f->fmt.pix, &crop);
 	return 0;
 }
 
 static int daqcap_s_fmt(struct file *file, void *priv, struct v4l2_format *f)
 {
 	struct daqcap_chan *chan = video_drvdata(file);
+	struct v4l2_rect crop;
 
-	daqcap_fill_format(chan, &f->fmt.pix);
+	daqcap_try_fmt_crop(chan, &f->fmt.pix, &crop);
 	if (vb2_is_busy(&chan->queue))
 		return -EBUSY;
+	chan->crop = crop;
 	chan->format = f->fmt.pix;
 	chan->fmt = daqcap_find_format(chan->format.pixelformat);
+	return 0;
+}
+
+/* The window and the format follow new timings: the whole new frame. */
+static void daqcap_chan_timings_changed(struct daqcap_chan *chan)
+{
+	chan->crop = daqcap_crop_bounds(chan);
+	chan->format.bytesperline = 0;
+	daqcap_fill_format(chan, &chan->format, &chan->crop);
+}
+
+static int daqcap_g_selection(struct file *file, void *priv,
+			      struct v4l2_selection *sel)
+{
+	struct daqcap_chan *chan = video_drvdata(file);
+
+	if (sel->type != V4L2_BUF_TYPE_VIDEO_CAPTURE)
+		return -EINVAL;
+	switch (sel->target) {
+	case V4L2_SEL_TGT_CROP:
+		sel->r = chan->crop;
+		return 0;
+	case V4L2_SEL_TGT_CROP_DEFAULT:
+	case V4L2_SEL_TGT_CROP_BOUNDS:
+		sel->r = daqcap_crop_bounds(chan);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* The format's size becomes the new window's (no scaler). */
+static int daqcap_s_selection(struct file *file, void *priv,
+			      struct v4l2_selection *sel)
+{
+	struct daqcap_chan *chan = video_drvdata(file);
+	struct v4l2_rect r = sel->r;
+
+	if (sel->type != V4L2_BUF_TYPE_VIDEO_CAPTURE ||
+	    sel->target != V4L2_SEL_TGT_CROP)
+		return -EINVAL;
+	daqcap_crop_adjust(chan, &r);
+	sel->r = r;
+	if (v4l2_rect_equal(&r, &chan->crop))
+		return 0;
+	if (vb2_is_busy(&chan->queue))
+		return -EBUSY;
+	chan->crop = r;
+	chan->format.bytesperline = 0;
+	daqcap_fill_format(chan, &chan->format, &chan->crop);
 	return 0;
 }
 
@@ -454,8 +553,8 @@ static int daqcap_enum_framesizes(struct file *file, void *priv,
 	if (fsize->index || !daqcap_find_format(fsize->pixel_format))
 		return -EINVAL;
 	fsize->type = V4L2_FRMSIZE_TYPE_DISCRETE;
-	fsize->discrete.width = chan->timings.bt.width;
-	fsize->discrete.height = chan->timings.bt.height;
+	fsize->discrete.width = chan->crop.width;
+	fsize->discrete.height = chan->crop.height;
 	return 0;
 }
 
@@ -489,8 +588,8 @@ static int daqcap_enum_frameintervals(struct file *file, void *priv,
 	struct daqcap_chan *chan = video_drvdata(file);
 
 	if (fival->index || !daqcap_find_format(fival->pixel_format) ||
-	    fival->width != chan->timings.bt.width ||
-	    fival->height != chan->timings.bt.height)
+	    fival->width != chan->crop.width ||
+	    fival->height != chan->crop.height)
 		return -EINVAL;
 	fival->type = V4L2_FRMIVAL_TYPE_DISCRETE;
 	fival->discrete = daqcap_frame_interval(chan);
@@ -683,8 +782,7 @@ static void daqcap_chan_select_input(struct daqcap_chan *chan,
 	WRITE_ONCE(chan->input, input);
 	if (!daqcap_input_query_timings(chan->dev, input, &detected))
 		chan->timings = detected;
-	chan->format.bytesperline = 0;
-	daqcap_fill_format(chan, &chan->format);
+	daqcap_chan_timings_changed(chan);
 }
 
 static int daqcap_s_input(struct file *file, void *priv, unsigned int i)
@@ -765,8 +863,7 @@ static int daqcap_s_dv_timings(struct file *file, void *priv,
 	if (vb2_is_busy(&chan->queue))
 		return -EBUSY;
 	chan->timings = *timings;
-	chan->format.bytesperline = 0;
-	daqcap_fill_format(chan, &chan->format);
+	daqcap_chan_timings_changed(chan);
 	return 0;
 }
 
@@ -867,6 +964,8 @@ static const struct v4l2_ioctl_ops daqcap_ioctl_ops = {
 	.vidioc_g_fmt_vid_cap = daqcap_g_fmt,
 	.vidioc_try_fmt_vid_cap = daqcap_try_fmt,
 	.vidioc_s_fmt_vid_cap = daqcap_s_fmt,
+	.vidioc_g_selection = daqcap_g_selection,
+	.vidioc_s_selection = daqcap_s_selection,
 	.vidioc_enum_framesizes = daqcap_enum_framesizes,
 	.vidioc_enum_frameintervals = daqcap_enum_frameintervals,
 	.vidioc_g_parm = daqcap_g_parm,

@@ -32,6 +32,8 @@
 
 /* Buffers per queue; a buffer's vb2 index is its cookie on the card. */
 #define DAQCAP_MAX_BUFFERS	32
+/* Smallest crop window, in pixels and lines. */
+#define DAQCAP_CROP_MIN		16
 /* Descriptor ring entries: one CHAIN entry per queued buffer at most. */
 #define DAQCAP_DESC_RING_LOG2	6
 #define DAQCAP_DESC_RING_SIZE	BIT(DAQCAP_DESC_RING_LOG2)
@@ -289,6 +291,8 @@ struct daqcap_dev;
  * @input: selected input
  * @timings: DV timings the channel captures
  * @format: current format
+ * @crop: the window of the @timings frame the channel captures, whose size
+ *	is @format's (CTRL.CROP when it is less than the whole frame)
  * @fmt: the card's description of @format.pixelformat
  * @held: the queue streams but the card's channel is stopped, by a system
  *	sleep, a reset or a PCIe error, or for good if the card is gone; the
@@ -383,6 +387,7 @@ struct daqcap_chan {
 	unsigned int input;
 	struct v4l2_dv_timings timings;
 	struct v4l2_pix_format format;
+	struct v4l2_rect crop;
 	const struct daqcap_format *fmt;
 	bool held;
 	bool pm_held;
@@ -621,6 +626,18 @@ static inline void daqcap_ch_write(struct daqcap_chan *chan, u32 reg, u32 val)
 static inline struct daqcap_buffer *to_daqcap_buffer(struct vb2_buffer *vb)
 {
 	return container_of(to_vb2_v4l2_buffer(vb), struct daqcap_buffer, vb);
+}
+
+/*
+ * Whether the channel captures less than its timings' whole frame, so the
+ * card must be told the window (CTRL.CROP). Without CROP the card draws
+ * the frame at the channel's size, which for the whole frame is the same.
+ */
+static inline bool daqcap_chan_cropped(const struct daqcap_chan *chan)
+{
+	return chan->crop.left || chan->crop.top ||
+	       chan->crop.width != chan->timings.bt.width ||
+	       chan->crop.height != chan->timings.bt.height;
 }
 
 static inline enum daqcap_card_state daqcap_card_state(struct daqcap_dev *dev)
