@@ -577,6 +577,41 @@ void reset_channel(int fd, unsigned int chan, unsigned int ninputs)
 	c.id = V4L2_CID_DAQCAP_TIMESTAMP_SOURCE;
 	c.value = DAQCAP_TIMESTAMP_END_OF_FRAME;
 	xioctl(fd, VIDIOC_S_CTRL, &c);
+	set_crop(fd, NULL);
+}
+
+/* Set the crop window, @r or the default one; return S_SELECTION's result. */
+int set_crop(int fd, struct v4l2_rect *r)
+{
+	struct v4l2_selection sel = {
+		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+		.target = V4L2_SEL_TGT_CROP_DEFAULT,
+	};
+	int ret;
+
+	if (!r && xioctl(fd, VIDIOC_G_SELECTION, &sel))
+		return -1;
+	if (r)
+		sel.r = *r;
+	sel.target = V4L2_SEL_TGT_CROP;
+	ret = xioctl(fd, VIDIOC_S_SELECTION, &sel);
+	if (!ret && r)
+		*r = sel.r;
+	return ret;
+}
+
+/* Read a selection target's rectangle; return G_SELECTION's result. */
+int get_selection(int fd, uint32_t target, struct v4l2_rect *r)
+{
+	struct v4l2_selection sel = {
+		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+		.target = target,
+	};
+	int ret = xioctl(fd, VIDIOC_G_SELECTION, &sel);
+
+	if (!ret)
+		*r = sel.r;
+	return ret;
 }
 
 unsigned int count_inputs(int fd)
@@ -778,6 +813,7 @@ void cap_prepare(struct __test_metadata *_metadata, struct cap *c, int fd,
 		 int pattern)
 {
 	const struct fmtinfo *fi = fmt_by_fourcc(fourcc);
+	struct v4l2_rect crop, bounds;
 
 	ASSERT_NE(NULL, fi);
 	memset(c, 0, sizeof(*c));
@@ -797,6 +833,22 @@ void cap_prepare(struct __test_metadata *_metadata, struct cap *c, int fd,
 	c->pf.format = fi->code;
 	c->pf.width = c->pix.width;
 	c->pf.height = c->pix.height;
+	/*
+	 * A window smaller than the frame is cut from the source's frame,
+	 * drawn at its size: the timings', as the tests set them.
+	 */
+	ASSERT_EQ(0, get_selection(fd, V4L2_SEL_TGT_CROP, &crop));
+	ASSERT_EQ(0, get_selection(fd, V4L2_SEL_TGT_CROP_BOUNDS, &bounds));
+	ASSERT_EQ(crop.width, c->pix.width);
+	ASSERT_EQ(crop.height, c->pix.height);
+	if (memcmp(&crop, &bounds, sizeof(crop))) {
+		c->pf.width = bounds.width;
+		c->pf.height = bounds.height;
+		c->pf.crop = (struct daqcap_pattern_window){
+			.left = crop.left, .top = crop.top,
+			.width = crop.width, .height = crop.height,
+		};
+	}
 	c->line_bytes = daqcap_pattern_line_bytes(fi->code, c->pix.width);
 	ASSERT_EQ((size_t)c->pix.width * fi->bpp, c->line_bytes);
 	ASSERT_LE(c->line_bytes, c->pix.bytesperline);
@@ -977,7 +1029,7 @@ void check_frame(struct __test_metadata *_metadata, const struct cap *c,
 	size_t lb = c->line_bytes;
 
 	f.sequence = seq;
-	for (uint32_t y = 0; y < f.height; y++) {
+	for (uint32_t y = 0; y < c->pix.height; y++) {
 		const uint8_t *line = data + (size_t)y * bpl;
 		long off;
 
@@ -1028,7 +1080,7 @@ bool frame_matches(const struct cap *c, const uint8_t *data, uint32_t seq,
 
 	f.sequence = seq;
 	f.pattern = pattern;
-	for (uint32_t y = 0; y < f.height; y++)
+	for (uint32_t y = 0; y < c->pix.height; y++)
 		if (daqcap_pattern_check_line(&f, y, data + (size_t)y * c->pix.bytesperline) >= 0)
 			return false;
 	return true;

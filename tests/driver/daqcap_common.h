@@ -247,6 +247,8 @@ int inject(FIXTURE_DATA(daqcap) *self, int card, const char *fault, unsigned int
 long long card_stat(FIXTURE_DATA(daqcap) *self, int card, unsigned int chan,
 		    const char *what);
 void reset_channel(int fd, unsigned int chan, unsigned int ninputs);
+int set_crop(int fd, struct v4l2_rect *r);
+int get_selection(int fd, uint32_t target, struct v4l2_rect *r);
 unsigned int count_inputs(int fd);
 void daqcap_fixture_teardown(struct __test_metadata *_metadata, FIXTURE_DATA(daqcap) *self);
 

@@ -623,6 +623,142 @@ TEST_F_TIMEOUT(daqcap, bytesperline_padding, 180)
 	EXPECT_EQ(640u * 3, pix.bytesperline);
 }
 
+static bool rect_is(const struct v4l2_rect *r, int32_t left, int32_t top,
+		    uint32_t width, uint32_t height)
+{
+	return r->left == left && r->top == top && r->width == width &&
+	       r->height == height;
+}
+
+/*
+ * A crop window (VIDIOC_S_SELECTION, V4L2_SEL_TGT_CROP): the card writes
+ * exactly the window's pixels of the source's frame, byte for byte; the
+ * format's size is the window's; bounds and default are the timings'
+ * frame. A request is adjusted to a window the card takes; a bad target
+ * changes nothing; the window is fixed while buffers exist and reset by new
+ * timings.
+ */
+TEST_F_TIMEOUT(daqcap, crop_window, 240)
+{
+	static const struct {
+		struct v4l2_rect r;
+		uint32_t fourcc;
+		int pattern;
+	} windows[] = {
+		/* Below the top; a height that is no multiple of the chunks. */
+		{ { 100, 50, 64, 37 }, V4L2_PIX_FMT_GREY, DAQCAP_PATTERN_VERIFY },
+		/* 3 bytes a pixel: the window starts mid-word of a VERIFY line. */
+		{ { 2, 0, 34, 16 }, V4L2_PIX_FMT_RGB24, DAQCAP_PATTERN_VERIFY },
+		/* The bottom right corner: bars, the box and the ramp. */
+		{ { 320, 400, 320, 80 }, V4L2_PIX_FMT_YUYV, DAQCAP_PATTERN_BARS },
+		{ { 6, 10, 200, 100 }, V4L2_PIX_FMT_XBGR32, DAQCAP_PATTERN_VERIFY },
+	};
+	int ch = chan_with_input_size(_metadata, self, 640, 480);
+	struct v4l2_selection sel = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
+	struct v4l2_requestbuffers rb = {
+		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .memory = V4L2_MEMORY_MMAP,
+	};
+	struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
+	struct v4l2_frmsizeenum fs = { .index = 0 };
+	struct v4l2_dv_timings t;
+	struct v4l2_pix_format pix;
+	struct v4l2_rect r, before;
+	int fd;
+
+	ASSERT_LE(0, ch) TH_LOG("no input at 640x480");
+	fd = chan_fd(_metadata, self, 0, ch);
+	ASSERT_EQ(0, get_selection(fd, V4L2_SEL_TGT_CROP_BOUNDS, &r));
+	EXPECT_TRUE(rect_is(&r, 0, 0, 640, 480));
+	ASSERT_EQ(0, get_selection(fd, V4L2_SEL_TGT_CROP_DEFAULT, &r));
+	EXPECT_TRUE(rect_is(&r, 0, 0, 640, 480));
+	ASSERT_EQ(0, get_selection(fd, V4L2_SEL_TGT_CROP, &r));
+	EXPECT_TRUE(rect_is(&r, 0, 0, 640, 480));
+
+	for (unsigned int i = 0; i < ARRAY_SIZE(windows); i++) {
+		r = windows[i].r;
+		ASSERT_EQ(0, set_crop(fd, &r));
+		ASSERT_EQ(0, memcmp(&r, &windows[i].r, sizeof(r)))
+			TH_LOG("window %u adjusted to %ux%u at (%d, %d)", i,
+			       r.width, r.height, r.left, r.top);
+		ASSERT_EQ(0, get_fmt(fd, &pix));
+		EXPECT_EQ(r.width, pix.width);
+		EXPECT_EQ(r.height, pix.height);
+		capture(_metadata, fd, node_of(self, 0, ch), windows[i].fourcc, 0,
+			windows[i].pattern, V4L2_MEMORY_MMAP, 4, CANARY);
+	}
+
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_G_FMT, &f));
+
+	/* Adjusted: X and the width even, at least 16 square, inside. */
+	r = (struct v4l2_rect){ 101, 7, 63, 5 };
+	ASSERT_EQ(0, set_crop(fd, &r));
+	EXPECT_TRUE(rect_is(&r, 100, 7, 62, 16))
+		TH_LOG("got %ux%u at (%d, %d)", r.width, r.height, r.left, r.top);
+	r = (struct v4l2_rect){ -20, 470, 1000, 100 };
+	ASSERT_EQ(0, set_crop(fd, &r));
+	EXPECT_TRUE(rect_is(&r, 0, 380, 640, 100))
+		TH_LOG("got %ux%u at (%d, %d)", r.width, r.height, r.left, r.top);
+
+	/* A format of another size resizes the window from its corner. */
+	r = (struct v4l2_rect){ 600, 400, 20, 20 };
+	ASSERT_EQ(0, set_crop(fd, &r));
+	f.fmt.pix.width = 100;
+	f.fmt.pix.height = 50;
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_TRY_FMT, &f));
+	EXPECT_EQ(100u, f.fmt.pix.width);
+	ASSERT_EQ(0, get_selection(fd, V4L2_SEL_TGT_CROP, &r));
+	EXPECT_TRUE(rect_is(&r, 600, 400, 20, 20));
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_S_FMT, &f));
+	ASSERT_EQ(0, get_selection(fd, V4L2_SEL_TGT_CROP, &r));
+	EXPECT_TRUE(rect_is(&r, 540, 400, 100, 50))
+		TH_LOG("got %ux%u at (%d, %d)", r.width, r.height, r.left, r.top);
+	f.fmt.pix.width = 101;
+	f.fmt.pix.height = 5000;
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_S_FMT, &f));
+	EXPECT_EQ(100u, f.fmt.pix.width);
+	EXPECT_EQ(480u, f.fmt.pix.height);
+	ASSERT_EQ(0, get_selection(fd, V4L2_SEL_TGT_CROP, &r));
+	EXPECT_TRUE(rect_is(&r, 540, 0, 100, 480));
+	fs.pixel_format = V4L2_PIX_FMT_GREY;
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_ENUM_FRAMESIZES, &fs));
+	EXPECT_EQ(100u, fs.discrete.width);
+	EXPECT_EQ(480u, fs.discrete.height);
+
+	/* Not a crop target: refused, and nothing changes. */
+	ASSERT_EQ(0, get_selection(fd, V4L2_SEL_TGT_CROP, &before));
+	sel.target = V4L2_SEL_TGT_CROP_BOUNDS;
+	sel.r = (struct v4l2_rect){ 0, 0, 32, 32 };
+	EXPECT_EQ(-EINVAL, xioctl(fd, VIDIOC_S_SELECTION, &sel));
+	sel.target = V4L2_SEL_TGT_COMPOSE;
+	EXPECT_EQ(-EINVAL, xioctl(fd, VIDIOC_S_SELECTION, &sel));
+	EXPECT_EQ(-EINVAL, xioctl(fd, VIDIOC_G_SELECTION, &sel));
+	ASSERT_EQ(0, get_selection(fd, V4L2_SEL_TGT_CROP, &r));
+	EXPECT_EQ(0, memcmp(&r, &before, sizeof(r)));
+
+	/* Fixed while buffers exist, unless asked for the same window. */
+	rb.count = 2;
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_REQBUFS, &rb));
+	r = (struct v4l2_rect){ 0, 0, 64, 64 };
+	EXPECT_EQ(-EBUSY, set_crop(fd, &r));
+	r = before;
+	EXPECT_EQ(0, set_crop(fd, &r));
+	rb.count = 0;
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_REQBUFS, &rb));
+
+	/* New timings: the window is their whole frame. */
+	ASSERT_EQ(0, find_timings(fd, 1280, 720, 0, &t));
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_S_DV_TIMINGS, &t));
+	ASSERT_EQ(0, get_selection(fd, V4L2_SEL_TGT_CROP, &r));
+	EXPECT_TRUE(rect_is(&r, 0, 0, t.bt.width, t.bt.height));
+	ASSERT_EQ(0, query_timings(fd, &t));
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_S_DV_TIMINGS, &t));
+	ASSERT_EQ(0, get_selection(fd, V4L2_SEL_TGT_CROP, &r));
+	EXPECT_TRUE(rect_is(&r, 0, 0, 640, 480));
+	ASSERT_EQ(0, get_fmt(fd, &pix));
+	EXPECT_EQ(640u, pix.width);
+	EXPECT_EQ(480u, pix.height);
+}
+
 /* Lines per chunk that do not divide the height, and the extremes. */
 TEST_F_TIMEOUT(daqcap, chunk_lines, 240)
 {

@@ -1572,7 +1572,10 @@ static void op_touch(struct wctx *w)
 	}
 }
 
-/* Known V4L2 ioctls the driver does not implement, with random payloads. */
+/*
+ * Known V4L2 ioctls with random payloads: those the driver does not
+ * implement, and those it does whose payloads allocate nothing.
+ */
 static const unsigned long unsupported_ioctls[] = {
 	VIDIOC_G_STD, VIDIOC_S_STD, VIDIOC_ENUMSTD, VIDIOC_QUERYSTD, VIDIOC_G_AUDIO,
 	VIDIOC_S_AUDIO, VIDIOC_ENUMAUDIO, VIDIOC_ENUMAUDOUT, VIDIOC_G_AUDOUT,
@@ -2518,6 +2521,7 @@ static int check_node(const char *path, const char *pci, unsigned int chan, unsi
 	struct v4l2_format f = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
 	struct v4l2_requestbuffers req = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
 					   .memory = V4L2_MEMORY_MMAP };
+	struct v4l2_selection sel = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
 	struct daqcap_pattern_frame pf;
 	struct v4l2_dv_timings t;
 	void *map[CHECK_BUFS] = { 0 };
@@ -2550,6 +2554,14 @@ static int check_node(const char *path, const char *pci, unsigned int chan, unsi
 	}
 	if (set_ctrl(fd, V4L2_CID_TEST_PATTERN, DAQCAP_PATTERN_VERIFY)) {
 		snprintf(why, sizeof(why), "cannot select the VERIFY pattern");
+		goto out;
+	}
+	/* Timings the channel had already keep its window: whole frames. */
+	sel.target = V4L2_SEL_TGT_CROP_DEFAULT;
+	if (xioctl(fd, VIDIOC_G_SELECTION, &sel) ||
+	    (sel.target = V4L2_SEL_TGT_CROP, xioctl(fd, VIDIOC_S_SELECTION, &sel))) {
+		snprintf(why, sizeof(why), "cannot reset the crop window: %s",
+			 strerror(errno));
 		goto out;
 	}
 	if (xioctl(fd, VIDIOC_G_FMT, &f) == 0) {

@@ -216,6 +216,19 @@ main_tests() {
 	run "$verify" -n 8 -f RGB24 --stride 2048 /dev/video3
 	check "verify --stride 2048 (RGB24, 128 bytes of padding per line)" \
 		has_ok 'RGB3, stride 2048' /dev/video3
+
+	# ---- a crop window, set with v4l2-ctl ---------------------------------
+	v4l2-ctl -d /dev/video3 --set-selection target=crop,left=103,top=40,width=300,height=201 >/dev/null
+	run "$verify" -n 8 -f RGB24 /dev/video3
+	check "verify in a crop window from v4l2-ctl --set-selection (RGB24 300x201 at (102, 40): X made even)" \
+		has_ok '300x201 at (102, 40) of 640x480 RGB3' /dev/video3
+	run "$verify" -n 8 --io read /dev/video3
+	check "verify --io read in the crop window: the sequence is read from a word that starts mid-line" \
+		all_ok /dev/video3
+	v4l2-ctl -d /dev/video3 --set-selection target=crop,left=0,top=0,width=640,height=480 >/dev/null
+	run "$verify" -n 4 -f RGB24 /dev/video3
+	check "verify after the crop is put back: 640x480, no window" \
+		has_ok '640x480 RGB3' /dev/video3
 	run "$verify" -n 8 -f YUYV /dev/video3	# back to the default
 
 	# ---- corruption must be seen -------------------------------------

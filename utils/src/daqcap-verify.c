@@ -80,7 +80,8 @@ struct channel {
 	/* What the frames must contain. */
 	uint32_t input;
 	uint32_t fourcc;
-	struct daqcap_pattern_frame f;
+	struct daqcap_pattern_frame f;	/* with the crop window, if any */
+	uint32_t width, height;		/* of the captured frame */
 	uint32_t bpl;
 	uint32_t sizeimage;
 	size_t line_bytes;
@@ -271,28 +272,33 @@ static uint32_t inverse_u32(uint32_t x)	/* x odd; x * result == 1 mod 2^32 */
 }
 
 /*
- * VERIFY: word 0 of line 0 is fmix32(input * A ^ seq * B), and fmix32 is a
- * bijection, so the sequence follows from the first four bytes.
+ * VERIFY: word 0 of line y is fmix32(input * A ^ seq * B ^ y * C), word i
+ * that plus i * STEP, and fmix32 is a bijection, so the sequence follows
+ * from the first whole word of the window's first line (line top of the
+ * frame, from byte left * bpp).
  */
 static int recover_seq_verify(const struct channel *ch, const uint8_t *frame,
 			      uint32_t *seq)
 {
-	uint32_t h;
+	struct daqcap_pattern_window win = daqcap_pattern_window_of(&ch->f);
+	size_t off = (size_t)win.left * daqcap_format_bpp(ch->f.format);
+	size_t word = (off + 3) / 4, at = word * 4 - off;
+	uint32_t h, w;
 
-	if (ch->line_bytes < 4)
+	if (ch->line_bytes < at + 4)
 		return -1;
-	h = (uint32_t)frame[0] | (uint32_t)frame[1] << 8 |
-	    (uint32_t)frame[2] << 16 | (uint32_t)frame[3] << 24;
+	w = (uint32_t)frame[at] | (uint32_t)frame[at + 1] << 8 |
+	    (uint32_t)frame[at + 2] << 16 | (uint32_t)frame[at + 3] << 24;
+	h = w - (uint32_t)word * DAQCAP_PATTERN_VERIFY_STEP;
 	h ^= h >> 16;
 	h *= inverse_u32(0xC2B2AE35u);
 	h ^= (h >> 13) ^ (h >> 26);
 	h *= inverse_u32(0x85EBCA6Bu);
 	h ^= h >> 16;
-	h ^= ch->f.input * 0x9E3779B1u;
+	h ^= ch->f.input * 0x9E3779B1u ^ win.top * 0xC2B2AE3Du;
 	*seq = h * inverse_u32(0x85EBCA77u);
-	return daqcap_pattern_verify_seed(ch->f.input, *seq, 0) ==
-	       (frame[0] | (uint32_t)frame[1] << 8 |
-		(uint32_t)frame[2] << 16 | (uint32_t)frame[3] << 24) ? 0 : -1;
+	return daqcap_pattern_verify_seed(ch->f.input, *seq, win.top) +
+	       (uint32_t)word * DAQCAP_PATTERN_VERIFY_STEP == w ? 0 : -1;
 }
 
 /*
@@ -413,7 +419,7 @@ static void check_frame(struct channel *ch, const uint8_t *data,
 		ch->errored++;
 		return;
 	}
-	if (bytesused < (size_t)ch->bpl * (ch->f.height - 1) + ch->line_bytes) {
+	if (bytesused < (size_t)ch->bpl * (ch->height - 1) + ch->line_bytes) {
 		if (!ch->corrupt++) {
 			ch->bad_seq = seq;
 			ch->bad_line = 0;
@@ -424,7 +430,7 @@ static void check_frame(struct channel *ch, const uint8_t *data,
 		return;
 	}
 	ch->f.sequence = seq;
-	for (y = 0; y < ch->f.height; y++) {
+	for (y = 0; y < ch->height; y++) {
 		const uint8_t *l = data + (size_t)y * ch->bpl;
 		long off = daqcap_pattern_check_line(&ch->f, y, l);
 
@@ -471,6 +477,45 @@ static void check_read_frame(struct channel *ch)
 }
 
 /* ---- Device setup -------------------------------------------------------- */
+
+/*
+ * A crop window smaller than the timings' frame (VIDIOC_S_SELECTION) is
+ * cut from the source's frame, drawn at its size: the timings' when they
+ * are the source's, as after --set-dv-bt-timings query.
+ */
+static int setup_crop(struct channel *ch)
+{
+	struct v4l2_selection crop = {
+		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE,
+		.target = V4L2_SEL_TGT_CROP,
+	};
+	struct v4l2_selection bounds = crop;
+
+	bounds.target = V4L2_SEL_TGT_CROP_BOUNDS;
+	if (xioctl(ch->fd, VIDIOC_G_SELECTION, &crop) ||
+	    xioctl(ch->fd, VIDIOC_G_SELECTION, &bounds) ||
+	    !memcmp(&crop.r, &bounds.r, sizeof(crop.r)))
+		return 0;
+	if (crop.r.width != ch->width || crop.r.height != ch->height ||
+	    crop.r.left < 0 || crop.r.top < 0) {
+		fprintf(stderr, PROG ": %s: crop %ux%u at (%d, %d) is not the format's %ux%u\n",
+			ch->path, crop.r.width, crop.r.height, crop.r.left,
+			crop.r.top, ch->width, ch->height);
+		return -1;
+	}
+	ch->f.width = bounds.r.width;
+	ch->f.height = bounds.r.height;
+	ch->f.crop = (struct daqcap_pattern_window){
+		.left = (uint32_t)crop.r.left, .top = (uint32_t)crop.r.top,
+		.width = crop.r.width, .height = crop.r.height,
+	};
+	if (opt.io == IO_READ && opt.pattern != DAQCAP_PATTERN_VERIFY) {
+		fprintf(stderr, PROG ": %s: with read() and a crop window, only the VERIFY pattern tells the sequence\n",
+			ch->path);
+		return -1;
+	}
+	return 0;
+}
 
 static int open_channel(struct channel *ch)
 {
@@ -567,19 +612,23 @@ static int open_channel(struct channel *ch)
 	ch->f.input = input;
 	ch->f.pattern = opt.pattern;
 	ch->f.format = (uint32_t)format;
-	ch->f.width = fmt.fmt.pix.width;
-	ch->f.height = fmt.fmt.pix.height;
+	ch->width = fmt.fmt.pix.width;
+	ch->height = fmt.fmt.pix.height;
+	ch->f.width = ch->width;
+	ch->f.height = ch->height;
 	ch->bpl = fmt.fmt.pix.bytesperline;
 	ch->sizeimage = fmt.fmt.pix.sizeimage;
-	ch->line_bytes = daqcap_pattern_line_bytes(ch->f.format, ch->f.width);
-	if (!ch->line_bytes || !ch->f.height || ch->bpl < ch->line_bytes ||
-	    ch->sizeimage < (size_t)ch->bpl * (ch->f.height - 1) +
+	ch->line_bytes = daqcap_pattern_line_bytes(ch->f.format, ch->width);
+	if (!ch->line_bytes || !ch->height || ch->bpl < ch->line_bytes ||
+	    ch->sizeimage < (size_t)ch->bpl * (ch->height - 1) +
 			    ch->line_bytes) {
 		fprintf(stderr, PROG ": %s: inconsistent format %ux%u %s, bytesperline %u, sizeimage %u\n",
-			ch->path, ch->f.width, ch->f.height, fcc, ch->bpl,
+			ch->path, ch->width, ch->height, fcc, ch->bpl,
 			ch->sizeimage);
 		return -1;
 	}
+	if (setup_crop(ch))
+		return -1;
 
 	if (opt.set_pattern) {
 		struct v4l2_control ctrl = { .id = V4L2_CID_TEST_PATTERN };
@@ -1336,15 +1385,20 @@ int main(int argc, char **argv)
 		char fcc[8];
 
 		char nbuf[24] = "";
+		char window[48] = "";
 
 		if (opt.quiet)
 			continue;
 		if (ch->nbufs)
 			snprintf(nbuf, sizeof(nbuf), ", %u buffers",
 				 ch->nbufs);
-		printf("%s: %s, input %u, %ux%u %s, stride %u, %s%s%s, pattern %s%s\n",
-		       ch->path, ch->card, ch->input, ch->f.width,
-		       ch->f.height, fourcc_str(ch->fourcc, fcc), ch->bpl,
+		if (ch->f.crop.width)
+			snprintf(window, sizeof(window), " at (%u, %u) of %ux%u",
+				 ch->f.crop.left, ch->f.crop.top, ch->f.width,
+				 ch->f.height);
+		printf("%s: %s, input %u, %ux%u%s %s, stride %u, %s%s%s, pattern %s%s\n",
+		       ch->path, ch->card, ch->input, ch->width, ch->height,
+		       window, fourcc_str(ch->fourcc, fcc), ch->bpl,
 		       io_names[opt.io],
 		       opt.io != IO_DMABUF ? "" :
 		       opt.dmabuf_from == DMABUF_SELF ?
