@@ -3,9 +3,10 @@
  * DAQCAP test-pattern generator: renders and checks lines of the card's
  * frames exactly as pattern/PATTERN.rst specifies them.
  *
- * The QEMU device model calls daqcap_pattern_render_line() for every line it
- * DMAs, up to about 1 GB/s while TCG competes for the same two cores, so the
- * cost per byte must stay tiny:
+ * The QEMU device model calls daqcap_pattern_render_line() for every row it
+ * DMAs (a line, or an NV12 or NV16 luma or chroma row), up to about 1 GB/s
+ * while TCG competes for the same two cores, so the cost per byte must stay
+ * tiny:
  *
  * - VERIFY is one add and one 32-bit store per 4 bytes; the hash runs once
  *   per line.
@@ -30,6 +31,13 @@
  * width: the spans are clipped to it, the ramp starts its fixed-point
  * accumulator at the window's first pixel and VERIFY starts its word
  * sequence at the window's first byte.
+ *
+ * NV12 and NV16 rows are painted the same way, with two more encodings of a
+ * colour (DAQCAP_ENC_NV_Y and DAQCAP_ENC_NV_CBCR): a luma row is a GREY-like
+ * line of limited-range Y bytes, a chroma row a line of Cb Cr byte pairs
+ * that a span writes, as in YUYV, only for the pairs whose even pixel it
+ * covers. daqcap_row_of() maps a row of a window to the frame's line it
+ * shows, its encoding and its VERIFY seed.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -52,26 +60,41 @@
 /* check_line() renders into a stack buffer of this many bytes at a time. */
 #define DAQCAP_CHECK_SCRATCH	4096
 
+/*
+ * How a row's pixels are encoded: a DAQCAP_FMT_* code for the one-plane
+ * formats, or one of these for the rows of NV12 and NV16.
+ */
+#define DAQCAP_ENC_NV_Y		(DAQCAP_FMT_COUNT + 0u)	/* Y, 1 byte/pixel */
+#define DAQCAP_ENC_NV_CBCR	(DAQCAP_FMT_COUNT + 1u)	/* Cb Cr per pair */
+
 /**
  * struct daqcap_format_info - constant properties of a pixel format
  * @name: human-readable name
  * @fourcc: V4L2 fourcc as a 4-character string
- * @bpp: bytes per pixel
+ * @bpp: bytes per pixel (of each row, for NV12 and NV16)
+ * @pairs: 1 if pixel pairs share their chroma, so the width must be even
  */
 struct daqcap_format_info {
 	const char *name;
 	const char *fourcc;
 	unsigned int bpp;
+	unsigned int pairs;
 };
 
 static const struct daqcap_format_info daqcap_formats[DAQCAP_FMT_COUNT] = {
-	[DAQCAP_FMT_YUYV]   = { .name = "YUYV",   .fourcc = "YUYV", .bpp = 2 },
-	[DAQCAP_FMT_UYVY]   = { .name = "UYVY",   .fourcc = "UYVY", .bpp = 2 },
+	[DAQCAP_FMT_YUYV]   = { .name = "YUYV",   .fourcc = "YUYV", .bpp = 2,
+				.pairs = 1 },
+	[DAQCAP_FMT_UYVY]   = { .name = "UYVY",   .fourcc = "UYVY", .bpp = 2,
+				.pairs = 1 },
 	[DAQCAP_FMT_RGB24]  = { .name = "RGB24",  .fourcc = "RGB3", .bpp = 3 },
 	[DAQCAP_FMT_BGR24]  = { .name = "BGR24",  .fourcc = "BGR3", .bpp = 3 },
 	[DAQCAP_FMT_XBGR32] = { .name = "XBGR32", .fourcc = "XR24", .bpp = 4 },
 	[DAQCAP_FMT_GREY]   = { .name = "GREY",   .fourcc = "GREY", .bpp = 1 },
 	[DAQCAP_FMT_Y16]    = { .name = "Y16",    .fourcc = "Y16 ", .bpp = 2 },
+	[DAQCAP_FMT_NV12]   = { .name = "NV12",   .fourcc = "NV12", .bpp = 1,
+				.pairs = 1 },
+	[DAQCAP_FMT_NV16]   = { .name = "NV16",   .fourcc = "NV16", .bpp = 1,
+				.pairs = 1 },
 };
 
 /**
@@ -126,10 +149,28 @@ unsigned daqcap_format_bpp(uint32_t format)
 
 size_t daqcap_pattern_line_bytes(uint32_t format, uint32_t width)
 {
-	if ((format == DAQCAP_FMT_YUYV || format == DAQCAP_FMT_UYVY) &&
-	    (width & 1))
+	if (format >= DAQCAP_FMT_COUNT ||
+	    (daqcap_formats[format].pairs && (width & 1)))
 		return 0;
-	return (size_t)width * daqcap_format_bpp(format);
+	return (size_t)width * daqcap_formats[format].bpp;
+}
+
+uint32_t daqcap_pattern_rows(uint32_t format, uint32_t height)
+{
+	if (format >= DAQCAP_FMT_COUNT || !height)
+		return 0;
+	switch (format) {
+	case DAQCAP_FMT_NV12:
+		if ((height & 1) || height > UINT32_MAX / 3 * 2)
+			return 0;
+		return height + height / 2;
+	case DAQCAP_FMT_NV16:
+		if (height > UINT32_MAX / 2)
+			return 0;
+		return 2 * height;
+	default:
+		return height;
+	}
 }
 
 const char *daqcap_format_name(uint32_t format)
@@ -304,14 +345,18 @@ static inline uint32_t daqcap_get_le32(const uint8_t *p)
  * @f: the frame
  * @dst: where pixel @x0 goes
  * @x0: first pixel of the window, even
- * @x1: end of the window; even for YUYV and UYVY (their windows have an even
- *      width), any value up to the frame's width for the other formats
- * @bpp: bytes per pixel of @f->format
+ * @x1: end of the window; even for YUYV, UYVY, NV12 and NV16 (their windows
+ *      have an even width), any value up to the frame's width for the other
+ *      formats
+ * @enc: encoding of the row: @f->format, or DAQCAP_ENC_NV_Y or
+ *       DAQCAP_ENC_NV_CBCR for a row of NV12 or NV16
+ * @bpp: bytes per pixel of @f->format (of each row)
  */
 struct daqcap_win {
 	const struct daqcap_pattern_frame *f;
 	uint8_t *dst;
 	uint64_t x0, x1;
+	uint32_t enc;
 	unsigned int bpp;
 };
 
@@ -347,18 +392,19 @@ static uint8_t *daqcap_clip(const struct daqcap_win *w, uint64_t *a,
 }
 
 /*
- * Bytes of a solid colour: one pixel, or for YUYV and UYVY a pair of two
- * pixels of that colour. @y16 is the Y16 value, Yf * 257 except on the ramp.
+ * Bytes of a solid colour in encoding @enc: one pixel, for YUYV and UYVY a
+ * pair of two pixels of that colour, for an NV12 or NV16 chroma row a pair's
+ * Cb Cr. @y16 is the Y16 value, Yf * 257 except on the ramp.
  */
-static void daqcap_encode(uint32_t format, struct daqcap_rgb c, uint32_t y16,
+static void daqcap_encode(uint32_t enc, struct daqcap_rgb c, uint32_t y16,
 			  uint8_t u[4])
 {
 	struct daqcap_yuv_layout l;
 
-	switch (format) {
+	switch (enc) {
 	case DAQCAP_FMT_YUYV:
 	case DAQCAP_FMT_UYVY:
-		l = daqcap_yuv_layout(format);
+		l = daqcap_yuv_layout(enc);
 		u[l.y] = u[l.y + 2] = daqcap_rgb_y(c.r, c.g, c.b);
 		u[l.cb] = daqcap_rgb_cb(c.r, c.g, c.b);
 		u[l.cr] = daqcap_rgb_cr(c.r, c.g, c.b);
@@ -382,6 +428,13 @@ static void daqcap_encode(uint32_t format, struct daqcap_rgb c, uint32_t y16,
 		u[0] = (uint8_t)y16;
 		u[1] = (uint8_t)(y16 >> 8);
 		break;
+	case DAQCAP_ENC_NV_Y:
+		u[0] = daqcap_rgb_y(c.r, c.g, c.b);
+		break;
+	case DAQCAP_ENC_NV_CBCR:
+		u[0] = daqcap_rgb_cb(c.r, c.g, c.b);
+		u[1] = daqcap_rgb_cr(c.r, c.g, c.b);
+		break;
 	}
 }
 
@@ -396,10 +449,10 @@ static void daqcap_fill_encoded(const struct daqcap_win *w, uint64_t a,
 	if (!p)
 		return;
 
-	switch (w->f->format) {
+	switch (w->enc) {
 	case DAQCAP_FMT_YUYV:
 	case DAQCAP_FMT_UYVY:
-		l = daqcap_yuv_layout(w->f->format);
+		l = daqcap_yuv_layout(w->enc);
 		if (a & 1) {
 			/* Odd first pixel: its pair's chroma is not ours. */
 			p[l.y] = u[l.y];
@@ -419,7 +472,19 @@ static void daqcap_fill_encoded(const struct daqcap_win *w, uint64_t a,
 			p[l.cr] = u[l.cr];
 		}
 		break;
+	case DAQCAP_ENC_NV_CBCR:
+		/*
+		 * The pairs whose even pixel is in [a, b): from the next even
+		 * pixel to b rounded up, which the window's even end allows.
+		 */
+		if (a & 1) {
+			p++;
+			n--;
+		}
+		daqcap_fill_unit(p, u, 2, (n + 1) & ~(size_t)1);
+		break;
 	case DAQCAP_FMT_GREY:
+	case DAQCAP_ENC_NV_Y:
 		memset(p, u[0], n);
 		break;
 	default:
@@ -434,7 +499,7 @@ static void daqcap_fill_solid(const struct daqcap_win *w, uint64_t a,
 {
 	uint8_t u[4];
 
-	daqcap_encode(w->f->format, c, daqcap_rgb_yf(c.r, c.g, c.b) * 257u, u);
+	daqcap_encode(w->enc, c, daqcap_rgb_yf(c.r, c.g, c.b) * 257u, u);
 	daqcap_fill_encoded(w, a, b, u);
 }
 
@@ -479,7 +544,7 @@ static void daqcap_fill_ramp_runs(const struct daqcap_win *w, uint64_t a,
 		/* First pixel of v16 + 1: ceil((v16 + 1) * d / 65535). */
 		next = ((v16 + 1u) * d + 65534) / 65535;
 		c.r = c.g = c.b = (uint8_t)(v16 >> 8);
-		daqcap_encode(w->f->format, c, v16, u);
+		daqcap_encode(w->enc, c, v16, u);
 		daqcap_fill_encoded(w, a, next < b ? next : b, u);
 		a = next;
 	}
@@ -520,20 +585,20 @@ static void daqcap_fill_ramp(const struct daqcap_win *w, uint64_t a,
 		m++;
 	acc = a * m;
 
-	switch (w->f->format) {
+	switch (w->enc) {
 	case DAQCAP_FMT_YUYV:
 	case DAQCAP_FMT_UYVY:
 		/*
 		 * Whole pairs: the ramp spans the whole line, and windows
-		 * start on an even pixel and end on one (the width of a YUYV
-		 * or UYVY line or crop window is even).
+		 * start on an even pixel and end on one (the width of a YUYV,
+		 * UYVY, NV12 or NV16 line or crop window is even).
 		 */
 		for (; p < end; p += 4) {
 			g = (uint32_t)(acc >> 56);
 			acc += m;
 			v = daqcap_grey_yuyv(g, (uint32_t)(acc >> 56));
 			acc += m;
-			if (w->f->format == DAQCAP_FMT_UYVY)
+			if (w->enc == DAQCAP_FMT_UYVY)
 				v = (v & 0x00ff00ffu) << 8 | (v >> 8 & 0x00ff00ffu);
 			daqcap_put_le32(p, v);
 		}
@@ -561,6 +626,17 @@ static void daqcap_fill_ramp(const struct daqcap_win *w, uint64_t a,
 			v = (uint32_t)(acc >> 48);
 			p[0] = (uint8_t)v;
 			p[1] = (uint8_t)(v >> 8);
+		}
+		break;
+	case DAQCAP_ENC_NV_Y:
+		for (; p < end; p++, acc += m)
+			*p = (uint8_t)daqcap_grey_y((uint32_t)(acc >> 56));
+		break;
+	case DAQCAP_ENC_NV_CBCR:
+		/* Whole pairs, as YUYV: Cb of the even pixel, Cr 128. */
+		for (; p < end; p += 2, acc += 2 * m) {
+			p[0] = (uint8_t)daqcap_grey_cb((uint32_t)(acc >> 56));
+			p[1] = 128;
 		}
 		break;
 	default:
@@ -643,15 +719,15 @@ static void daqcap_paint_text(const struct daqcap_win *w, uint64_t line)
 }
 
 /*
- * Render pixels [x0, x1) of line @line of a BARS frame into @dst; @line may
- * be beyond the frame (the same formulas apply).
+ * Render pixels [x0, x1) of line @line of a BARS frame into @dst, in
+ * encoding @enc; @line may be beyond the frame (the same formulas apply).
  */
 static void daqcap_render_bars(const struct daqcap_pattern_frame *f,
-			       uint64_t line, uint8_t *dst,
+			       uint32_t enc, uint64_t line, uint8_t *dst,
 			       uint64_t x0, uint64_t x1)
 {
 	struct daqcap_win w = {
-		.f = f, .dst = dst, .x0 = x0, .x1 = x1,
+		.f = f, .dst = dst, .x0 = x0, .x1 = x1, .enc = enc,
 		.bpp = daqcap_format_bpp(f->format),
 	};
 	uint64_t width = f->width, height = f->height;
@@ -750,17 +826,19 @@ static long daqcap_check_verify(uint32_t v, unsigned int phase,
 }
 
 /*
- * Word o / 4 of VERIFY line @y of @f, o being the byte offset of the
- * window's first pixel in the frame's line; *@phase gets o % 4.
+ * Word o / 4 of VERIFY row @row of @f (the frame's row, seeded mod 2^32), o
+ * being the byte offset of the window's first pixel in the frame's row;
+ * *@phase gets o % 4.
  */
 static uint32_t daqcap_verify_start(const struct daqcap_pattern_frame *f,
 				    const struct daqcap_pattern_window *w,
-				    uint64_t y, unsigned int *phase)
+				    uint64_t row, unsigned int *phase)
 {
 	uint64_t o = (uint64_t)w->left * daqcap_format_bpp(f->format);
 
 	*phase = (unsigned int)(o & 3);
-	return daqcap_pattern_verify_seed(f->input, f->sequence, (uint32_t)y) +
+	return daqcap_pattern_verify_seed(f->input, f->sequence,
+					  (uint32_t)row) +
 	       (uint32_t)(o >> 2) * DAQCAP_PATTERN_VERIFY_STEP;
 }
 
@@ -780,12 +858,64 @@ daqcap_pattern_window_of(const struct daqcap_pattern_frame *f)
 	return w;
 }
 
-/* Whether @w is inside @f's frame and starts on an even pixel. */
+/*
+ * Whether @w is inside @f's frame and starts on an even pixel, and for NV12
+ * has an even top and height. (Formats with pixel pairs also need an even
+ * width, but their lines then have 0 bytes and nothing is rendered.)
+ */
 static int daqcap_window_valid(const struct daqcap_pattern_frame *f,
 			       const struct daqcap_pattern_window *w)
 {
+	if (f->format == DAQCAP_FMT_NV12 && ((w->top | w->height) & 1))
+		return 0;
 	return !(w->left & 1) && (uint64_t)w->left + w->width <= f->width &&
 	       (uint64_t)w->top + w->height <= f->height;
+}
+
+/**
+ * struct daqcap_row - what a row of a window shows
+ * @line: line of the frame whose pixels the row holds (for BARS)
+ * @seed_row: row of the whole frame, in memory order (for VERIFY's seed)
+ * @enc: encoding of the row's pixels (struct daqcap_win)
+ */
+struct daqcap_row {
+	uint64_t line, seed_row;
+	uint32_t enc;
+};
+
+/*
+ * Row @row of window @w of @f: for one-plane formats line w.top + @row; for
+ * NV12 and NV16 a luma row (@row < w.height) or chroma row j = @row -
+ * w.height, i.e. the frame's chroma row w.top / 2 + j (NV12, from line
+ * w.top + 2j) or w.top + j (NV16), which follows the frame's luma rows.
+ */
+static struct daqcap_row daqcap_row_of(const struct daqcap_pattern_frame *f,
+				       const struct daqcap_pattern_window *w,
+				       uint32_t row)
+{
+	struct daqcap_row r = {
+		.line = (uint64_t)w->top + row,
+		.seed_row = (uint64_t)w->top + row,
+		.enc = f->format,
+	};
+	uint64_t j;
+
+	if (f->format != DAQCAP_FMT_NV12 && f->format != DAQCAP_FMT_NV16)
+		return r;
+	if (row < w->height) {
+		r.enc = DAQCAP_ENC_NV_Y;
+		return r;
+	}
+	j = row - w->height;
+	r.enc = DAQCAP_ENC_NV_CBCR;
+	if (f->format == DAQCAP_FMT_NV12) {
+		r.line = w->top + 2 * j;
+		r.seed_row = (uint64_t)f->height + w->top / 2 + j;
+	} else {
+		r.line = w->top + j;
+		r.seed_row = (uint64_t)f->height + w->top + j;
+	}
+	return r;
 }
 
 void daqcap_pattern_render_line(const struct daqcap_pattern_frame *f,
@@ -793,7 +923,7 @@ void daqcap_pattern_render_line(const struct daqcap_pattern_frame *f,
 {
 	struct daqcap_pattern_window w = daqcap_pattern_window_of(f);
 	size_t n = daqcap_pattern_line_bytes(f->format, w.width);
-	uint64_t y = (uint64_t)w.top + line;	/* the frame's line */
+	struct daqcap_row r;
 	unsigned int phase;
 	uint32_t v;
 
@@ -803,13 +933,14 @@ void daqcap_pattern_render_line(const struct daqcap_pattern_frame *f,
 		memset(dst, 0, n);
 		return;
 	}
+	r = daqcap_row_of(f, &w, line);
 	switch (f->pattern) {
 	case DAQCAP_PATTERN_BARS:
-		daqcap_render_bars(f, y, dst, w.left,
+		daqcap_render_bars(f, r.enc, r.line, dst, w.left,
 				   (uint64_t)w.left + w.width);
 		break;
 	case DAQCAP_PATTERN_VERIFY:
-		v = daqcap_verify_start(f, &w, y, &phase);
+		v = daqcap_verify_start(f, &w, r.seed_row, &phase);
 		daqcap_render_verify(v, phase, dst, n);
 		break;
 	default:
@@ -844,10 +975,10 @@ long daqcap_pattern_check_line(const struct daqcap_pattern_frame *f,
 {
 	struct daqcap_pattern_window w = daqcap_pattern_window_of(f);
 	size_t n = daqcap_pattern_line_bytes(f->format, w.width);
-	uint64_t y = (uint64_t)w.top + line;	/* the frame's line */
 	uint64_t x0, x1, end, step;
 	uint8_t scratch[DAQCAP_CHECK_SCRATCH];
 	unsigned int bpp, phase;
+	struct daqcap_row r;
 	size_t off, len;
 	uint32_t v;
 
@@ -856,24 +987,26 @@ long daqcap_pattern_check_line(const struct daqcap_pattern_frame *f,
 	if (!daqcap_window_valid(f, &w))
 		return daqcap_check_zero(src, n);
 
+	r = daqcap_row_of(f, &w, line);
 	switch (f->pattern) {
 	case DAQCAP_PATTERN_BARS:
 		bpp = daqcap_format_bpp(f->format);
-		/* Pieces start on an even pixel (YUYV/UYVY pairs). */
+		/* Pieces start on an even pixel (pairs of pixels). */
 		step = DAQCAP_CHECK_SCRATCH / bpp & ~(uint64_t)1;
 		end = (uint64_t)w.left + w.width;
 		for (x0 = w.left; x0 < end; x0 = x1) {
 			x1 = end - x0 < step ? end : x0 + step;
 			off = (size_t)(x0 - w.left) * bpp;
 			len = (size_t)(x1 - x0) * bpp;
-			daqcap_render_bars(f, y, scratch, x0, x1);
+			daqcap_render_bars(f, r.enc, r.line, scratch, x0,
+					   x1);
 			if (memcmp(scratch, src + off, len))
 				return (long)(off + daqcap_first_diff(scratch,
 								      src + off));
 		}
 		return -1;
 	case DAQCAP_PATTERN_VERIFY:
-		v = daqcap_verify_start(f, &w, y, &phase);
+		v = daqcap_verify_start(f, &w, r.seed_row, &phase);
 		return daqcap_check_verify(v, phase, src, n);
 	default:
 		return daqcap_check_zero(src, n);

@@ -3,11 +3,14 @@
  * DAQCAP test-pattern generator: the content of every frame the card sends.
  *
  * The card's frame content is a deterministic function of (input, pattern,
- * format, frame size, crop window, frame sequence, line, byte), specified in
- * pattern/PATTERN.rst. This header and daqcap-pattern.c are its only
- * implementation: the QEMU device model renders lines with it and the
- * user-space checkers in utils/ verify captured lines with it, so a model and
- * a checker can never disagree about what the card should have sent.
+ * format, frame size, crop window, frame sequence, row, byte), specified in
+ * pattern/PATTERN.rst. A row is a line of the frame as it lies in memory:
+ * the frame's lines for one-plane formats; for NV12 and NV16 the luma rows
+ * and then the chroma rows (daqcap_pattern_rows()). This header and
+ * daqcap-pattern.c are its only implementation: the QEMU device model
+ * renders rows with it and the user-space checkers in utils/ verify captured
+ * rows with it, so a model and a checker can never disagree about what the
+ * card should have sent.
  *
  * The code is plain C99 and depends on nothing but <stdint.h>, <stddef.h>,
  * <string.h> and daqcap-regs.h: no allocation, no I/O, no global state, no
@@ -46,7 +49,7 @@ struct daqcap_pattern_window {
  *          is captured
  * @sequence: hardware frame sequence the card reports for this frame
  *            (DAQCAP_CPL_SEQUENCE)
- * @crop: the window of the frame that was captured; lines are rendered and
+ * @crop: the window of the frame that was captured; rows are rendered and
  *        checked from it (see daqcap_pattern_window_of()). With
  *        @crop.width or @crop.height 0, as in a zero-initialised frame, the
  *        window is the whole frame (0, 0, @width, @height).
@@ -64,27 +67,45 @@ struct daqcap_pattern_frame {
  * daqcap_format_bpp() - bytes per pixel of a pixel format
  * @format: DAQCAP_FMT_* code
  *
- * Return: 1..4, or 0 if @format is unknown.
+ * Return: 1..4 (1 for NV12 and NV16: bytes per pixel of each of their rows,
+ * luma or chroma), or 0 if @format is unknown.
  */
 unsigned daqcap_format_bpp(uint32_t format);
 
 /**
- * daqcap_pattern_line_bytes() - bytes of one line of a frame
+ * daqcap_pattern_line_bytes() - bytes of one row of a frame
  * @format: DAQCAP_FMT_* code
  * @width: active pixels per line
  *
+ * Every row of a frame, luma or chroma, has this many bytes.
+ *
  * Return: @width * daqcap_format_bpp(@format), or 0 if @format is unknown,
- * @width is 0, or @format is DAQCAP_FMT_YUYV or DAQCAP_FMT_UYVY and @width
- * is odd.
+ * @width is 0, or @format is DAQCAP_FMT_YUYV, DAQCAP_FMT_UYVY,
+ * DAQCAP_FMT_NV12 or DAQCAP_FMT_NV16 and @width is odd.
  */
 size_t daqcap_pattern_line_bytes(uint32_t format, uint32_t width);
+
+/**
+ * daqcap_pattern_rows() - rows of a frame in memory
+ * @format: DAQCAP_FMT_* code
+ * @height: lines of the frame (or of a window of it)
+ *
+ * NV12 and NV16 store a frame as its @height luma rows followed by its
+ * chroma rows (@height / 2 for NV12, @height for NV16); every other format
+ * stores one row per line.
+ *
+ * Return: @height for one-plane formats, @height + @height / 2 for NV12,
+ * 2 * @height for NV16; 0 if @format is unknown, @height is 0 or NV12's
+ * @height is odd, or if the number of rows does not fit in 32 bits.
+ */
+uint32_t daqcap_pattern_rows(uint32_t format, uint32_t height);
 
 /**
  * daqcap_format_name() - human-readable name of a pixel format
  * @format: DAQCAP_FMT_* code
  *
- * Return: "YUYV", "UYVY", "RGB24", "BGR24", "XBGR32", "GREY" or "Y16", or
- * NULL if @format is unknown.
+ * Return: "YUYV", "UYVY", "RGB24", "BGR24", "XBGR32", "GREY", "Y16", "NV12"
+ * or "NV16", or NULL if @format is unknown.
  */
 const char *daqcap_format_name(uint32_t format);
 
@@ -93,8 +114,8 @@ const char *daqcap_format_name(uint32_t format);
  * @format: DAQCAP_FMT_* code
  *
  * Return: the four characters of the V4L2 fourcc ("YUYV", "UYVY", "RGB3",
- * "BGR3", "XR24", "GREY" or "Y16 ", always 4 characters plus NUL), or NULL
- * if @format is unknown.
+ * "BGR3", "XR24", "GREY", "Y16 ", "NV12" or "NV16", always 4 characters
+ * plus NUL), or NULL if @format is unknown.
  */
 const char *daqcap_format_fourcc(uint32_t format);
 
@@ -128,10 +149,12 @@ int daqcap_pattern_lookup(const char *name);
 #define DAQCAP_PATTERN_VERIFY_STEP	0x9E3779B9u
 
 /**
- * daqcap_pattern_verify_seed() - first word of a VERIFY line
+ * daqcap_pattern_verify_seed() - first word of a VERIFY row
  * @input: input index
  * @sequence: frame sequence
- * @line: line number
+ * @line: row number in the whole frame (the line number for one-plane
+ *        formats; NV12 and NV16 number their chroma rows on from the
+ *        frame's height)
  *
  * Return: the seed of PATTERN.rst, i.e. the murmur3 fmix32 finalizer applied
  * to @input * 0x9E3779B1 ^ @sequence * 0x85EBCA77 ^ @line * 0xC2B2AE3D.
@@ -140,7 +163,7 @@ uint32_t daqcap_pattern_verify_seed(uint32_t input, uint32_t sequence,
 				    uint32_t line);
 
 /**
- * daqcap_pattern_window_of() - the window a frame's lines are rendered from
+ * daqcap_pattern_window_of() - the window a frame's rows are rendered from
  * @f: the frame
  *
  * Return: @f->crop, or the whole frame (0, 0, @f->width, @f->height) when
@@ -150,34 +173,42 @@ struct daqcap_pattern_window
 daqcap_pattern_window_of(const struct daqcap_pattern_frame *f);
 
 /**
- * daqcap_pattern_render_line() - render one line of a frame's window
+ * daqcap_pattern_render_line() - render one row of a frame's window
  * @f: the frame
- * @line: line of the window (see daqcap_pattern_window_of()), less than
- *        the window's height; it is line window.top + @line of the frame
+ * @line: row of the window (see daqcap_pattern_window_of()), less than
+ *        daqcap_pattern_rows(@f->format, window.height); for one-plane
+ *        formats it is line window.top + @line of the frame
  * @dst: where to write daqcap_pattern_line_bytes(@f->format, window.width)
  *       bytes
  *
  * Writes exactly daqcap_pattern_line_bytes(@f->format, window.width) bytes,
  * nothing if that is 0: the bytes that pixels [window.left, window.left +
- * window.width) have in line window.top + @line of the whole frame. With no
- * crop this is the whole line.
+ * window.width) have in the frame's row that @line is. For one-plane formats
+ * that is line window.top + @line of the whole frame. For NV12 and NV16,
+ * window rows below window.height are luma rows, of frame lines window.top +
+ * @line; row window.height + j is chroma row window.top / 2 + j (NV12) or
+ * window.top + j (NV16) of the frame, i.e. frame row @f->height +
+ * window.top / 2 + j (resp. @f->height + window.top + j), the one VERIFY
+ * seeds from. With no crop this is the whole row.
  *
  * A window that is not inside the frame (window.left + window.width >
  * @f->width or window.top + window.height > @f->height, the sums taken
- * without wrapping around) or whose left is odd is invalid: its lines are
- * all zero bytes, as for an unknown pattern.
+ * without wrapping around), whose left is odd, or for NV12 whose top or
+ * height is odd, is invalid: its rows are all zero bytes, as for an unknown
+ * pattern.
  *
- * A @line beyond the window is rendered by the same formulas (as frame line
- * window.top + @line, possibly beyond the frame) and is safe, but the card
+ * A @line beyond the window's rows is rendered by the same formulas (as a
+ * row of the frame possibly beyond the frame) and is safe, but the card
  * never sends one.
  */
 void daqcap_pattern_render_line(const struct daqcap_pattern_frame *f,
 				uint32_t line, uint8_t *dst);
 
 /**
- * daqcap_pattern_check_line() - verify one captured line of a frame's window
- * @f: the frame the line belongs to
- * @line: line of the window, less than the window's height
+ * daqcap_pattern_check_line() - verify one captured row of a frame's window
+ * @f: the frame the row belongs to
+ * @line: row of the window, less than daqcap_pattern_rows(@f->format,
+ *        window.height), as for daqcap_pattern_render_line()
  * @src: daqcap_pattern_line_bytes(@f->format, window.width) captured bytes
  *
  * Compares @src with what daqcap_pattern_render_line() renders (all zero
@@ -185,7 +216,7 @@ void daqcap_pattern_render_line(const struct daqcap_pattern_frame *f,
  * stack).
  *
  * Return: the offset in @src of the first byte that differs, or -1 if the
- * line matches (also when the line has 0 bytes).
+ * row matches (also when the row has 0 bytes).
  */
 long daqcap_pattern_check_line(const struct daqcap_pattern_frame *f,
 			       uint32_t line, const uint8_t *src);

@@ -136,13 +136,18 @@ ifneq ($(_pattern_kdoc),)
 endif
 
 # Sizes and sequences that cover bars, box (and its bounce), text, ramp,
-# odd widths and clipping, at sizes the Python model renders in seconds.
+# odd widths and clipping, at sizes the Python model renders in seconds;
+# every format, NV12 and NV16 (all their rows) included. 400x360 has k = 3,
+# so text edges on odd lines, where NV12's chroma row takes the upper line.
 _pattern_xcheck_cases := \
 	YUYV:bars:320x240:0:0 UYVY:bars:320x240:3:150 \
 	RGB24:bars:320x240:15:116 BGR24:bars:322x242:9:123456789 \
 	XBGR32:bars:100x300:12:4294967295 GREY:bars:17x13:1:7 \
 	Y16:bars:641x97:2:1000 YUYV:bars:8x64:0:5 RGB24:bars:1x1:0:0 \
-	GREY:verify:333x7:4:99 YUYV:verify:64x16:15:4294967295
+	GREY:verify:333x7:4:99 YUYV:verify:64x16:15:4294967295 \
+	NV12:bars:400x360:3:150 NV16:bars:322x242:9:123456789 \
+	NV12:bars:2x2:0:0 NV16:bars:8x63:1:5 NV12:verify:66x16:15:4294967295 \
+	NV16:verify:34x7:2:99
 
 pattern-xcheck: $(PATTERN_TOOL)
 	@mkdir -p $(PATTERN_BUILD)/pattern

@@ -10,7 +10,8 @@ cross-check the C implementation through the raw frames that
 Usage:
   pattern-ref.py --check FILE.raw [--input N] [--pattern P] [--format F]
                  [--size WxH] [--sequence N]
-      compare a raw frame (lines back to back, no padding) with this model;
+      compare a raw frame (rows back to back, no padding: the lines, or for
+      NV12 and NV16 the luma rows then the chroma rows) with this model;
       exit 0 if it matches, 1 with the first difference otherwise
   pattern-ref.py --tables
       print the reference tables of PATTERN.rst
@@ -19,7 +20,7 @@ Usage:
 import argparse
 import sys
 
-FORMATS = {  # code: (name, fourcc, bytes per pixel)
+FORMATS = {  # code: (name, fourcc, bytes per pixel of each row)
     0: ("YUYV", "YUYV", 2),
     1: ("UYVY", "UYVY", 2),
     2: ("RGB24", "RGB3", 3),
@@ -27,7 +28,11 @@ FORMATS = {  # code: (name, fourcc, bytes per pixel)
     4: ("XBGR32", "XR24", 4),
     5: ("GREY", "GREY", 1),
     6: ("Y16", "Y16 ", 2),
+    7: ("NV12", "NV12", 1),
+    8: ("NV16", "NV16", 1),
 }
+NV12, NV16 = 7, 8
+PAIRS = (0, 1, NV12, NV16)  # formats whose width must be even
 BARS, VERIFY = 0, 1
 M32 = 0xFFFFFFFF
 
@@ -52,11 +57,24 @@ BAR_NAMES = ["white", "yellow", "cyan", "green", "magenta", "red", "blue",
 
 
 def line_bytes(fmt, width):
+    """Bytes of every row of a frame (PATTERN.rst calls it L)."""
     if fmt not in FORMATS or width == 0:
         return 0
-    if fmt in (0, 1) and width % 2:
+    if fmt in PAIRS and width % 2:
         return 0
     return width * FORMATS[fmt][2]
+
+
+def rows(fmt, height):
+    """Rows of a frame in memory: its lines, or NV12's and NV16's luma rows
+    followed by their chroma rows."""
+    if fmt not in FORMATS or height == 0:
+        return 0
+    if fmt == NV12:
+        return 0 if height % 2 else height + height // 2
+    if fmt == NV16:
+        return 2 * height
+    return height
 
 
 def seed(inp, seq, line):
@@ -164,15 +182,35 @@ def encode(fmt, px):
     return bytes(out)
 
 
-def render_line(inp, pattern, fmt, width, height, seq, line):
+def encode_nv(px, chroma):
+    """An NV12 or NV16 row: Y of each pixel (luma row), or Cb Cr of each
+    pair's even pixel (chroma row)."""
+    out = bytearray()
+    for x in range(0, len(px), 2):
+        y0 = ycbcr(*px[x][:3])
+        y1 = ycbcr(*px[x + 1][:3])
+        out += bytes([y0[1], y0[2]] if chroma else [y0[0], y1[0]])
+    return bytes(out)
+
+
+def render_row(inp, pattern, fmt, width, height, seq, row):
+    """Row `row` of the whole frame: line `row` for one-plane formats."""
     n = line_bytes(fmt, width)
     if n == 0:
         return b""
     if pattern == VERIFY:
-        return verify_line(inp, seq, line, n)
+        return verify_line(inp, seq, row, n)  # seeded by the row number
     if pattern != BARS:
         return bytes(n)
-    return encode(fmt, bars_pixels(width, height, inp, seq, line))
+    if fmt in (NV12, NV16):
+        chroma = row >= height
+        line = row
+        if chroma:
+            line = row - height
+            if fmt == NV12:
+                line *= 2  # chroma of the upper line of each pair
+        return encode_nv(bars_pixels(width, height, inp, seq, line), chroma)
+    return encode(fmt, bars_pixels(width, height, inp, seq, row))
 
 
 def colour_bytes(fmt, rgb):
@@ -182,19 +220,25 @@ def colour_bytes(fmt, rgb):
 
 def tables():
     print("Bar colours (and the box and text colours) in every format:\n")
-    print("%-8s %-13s %s" % ("colour", "R,G,B",
-                             "  ".join("%-11s" % FORMATS[f][0]
-                                       for f in range(7))))
+    print("%-8s %-13s %s  %s" % ("colour", "R,G,B",
+                                 "  ".join("%-11s" % FORMATS[f][0]
+                                           for f in range(7)),
+                                 "NV12/NV16 Y, Cb Cr"))
     extra = [("box/text", (255, 255, 255)), ("textbg", (0, 0, 0))]
     for name, rgb in list(zip(BAR_NAMES, BAR_COLOURS)) + extra:
-        print("%-8s %-13s %s" % (name, "%d,%d,%d" % rgb, "  ".join(
-            "%-11s" % colour_bytes(f, rgb).hex(" ") for f in range(7))))
+        px = [list(rgb) + [None]] * 2
+        print("%-8s %-13s %s  %02x, %s" % (name, "%d,%d,%d" % rgb, "  ".join(
+            "%-11s" % colour_bytes(f, rgb).hex(" ") for f in range(7)),
+            encode_nv(px, False)[0], encode_nv(px, True).hex(" ")))
     print("\nVERIFY seeds:")
     for inp, seq, line in [(0, 0, 0), (0, 0, 1), (1, 0, 0), (0, 1, 0),
                            (3, 12345, 1079), (15, 0xFFFFFFFF, 4095)]:
         s = seed(inp, seq, line)
         print("input %2d sequence %10d line %4d: seed 0x%08x, bytes %s" %
               (inp, seq, line, s, verify_line(inp, seq, line, 10).hex(" ")))
+    print("NV12 1920x1080, input 0, sequence 0, row 1080 (first chroma row): "
+          "seed 0x%08x, bytes %s" % (seed(0, 0, 1080),
+                                    verify_line(0, 0, 1080, 10).hex(" ")))
     print("\nRamp grey g -> bytes (g = v16 >> 8):")
     for v16 in (0, 0x7FFF, 0x8080, 0xFFFF):
         g = v16 >> 8
@@ -229,21 +273,22 @@ def main():
     width, height = (int(v) for v in a.size.lower().split("x"))
     data = open(a.check, "rb").read()
     n = line_bytes(fmt, width)
-    if len(data) != n * height:
-        print("%s: %d bytes, expected %d" % (a.check, len(data), n * height))
+    nrows = rows(fmt, height)
+    if len(data) != n * nrows:
+        print("%s: %d bytes, expected %d" % (a.check, len(data), n * nrows))
         return 1
-    for line in range(height):
-        want = render_line(a.input, pattern, fmt, width, height, a.sequence,
-                           line)
-        got = data[line * n:(line + 1) * n]
+    for row in range(nrows):
+        want = render_row(a.input, pattern, fmt, width, height, a.sequence,
+                          row)
+        got = data[row * n:(row + 1) * n]
         if got != want:
             o = next(i for i in range(n) if got[i] != want[i])
-            print("%s: line %d byte %d: got 0x%02x, expected 0x%02x" %
-                  (a.check, line, o, got[o], want[o]))
+            print("%s: row %d byte %d: got 0x%02x, expected 0x%02x" %
+                  (a.check, row, o, got[o], want[o]))
             return 1
-    print("%s: %dx%d %s %s input %d sequence %d: all %d lines match" %
+    print("%s: %dx%d %s %s input %d sequence %d: all %d rows match" %
           (a.check, width, height, FORMATS[fmt][0], a.pattern, a.input,
-           a.sequence, height))
+           a.sequence, nrows))
     return 0
 
 

@@ -74,19 +74,53 @@ static void fail(const char *fmt, ...)
 
 /* ---- Independent model of PATTERN.rst ------------------------------------ */
 
-static const unsigned int ref_bpp[DAQCAP_FMT_COUNT] = { 2, 2, 3, 3, 4, 1, 2 };
+/* Bytes per pixel; for NV12 and NV16, of each row (luma or chroma). */
+static const unsigned int ref_bpp[DAQCAP_FMT_COUNT] = {
+	2, 2, 3, 3, 4, 1, 2, 1, 1,
+};
 
 static const char *const all_formats[DAQCAP_FMT_COUNT] = {
-	"YUYV", "UYVY", "RGB24", "BGR24", "XBGR32", "GREY", "Y16",
+	"YUYV", "UYVY", "RGB24", "BGR24", "XBGR32", "GREY", "Y16", "NV12",
+	"NV16",
 };
+
+/* NV12 and NV16: luma rows, then chroma rows (PATTERN.rst "Rows"). */
+static int ref_is_nv(uint32_t format)
+{
+	return format == DAQCAP_FMT_NV12 || format == DAQCAP_FMT_NV16;
+}
+
+/* Formats whose pixel pairs share chroma: the width must be even. */
+static int ref_pairs(uint32_t format)
+{
+	return format <= DAQCAP_FMT_UYVY || ref_is_nv(format);
+}
 
 static size_t ref_line_bytes(uint32_t format, uint32_t width)
 {
 	if (format >= DAQCAP_FMT_COUNT)
 		return 0;
-	if (format <= DAQCAP_FMT_UYVY && width % 2)
+	if (ref_pairs(format) && width % 2)
 		return 0;
 	return (size_t)width * ref_bpp[format];
+}
+
+/* Rows of a frame of @height lines, in 64 bits: no overflow to mind. */
+static uint64_t ref_rows(uint32_t format, uint32_t height)
+{
+	if (format >= DAQCAP_FMT_COUNT || !height)
+		return 0;
+	if (format == DAQCAP_FMT_NV12)
+		return height % 2 ? 0 : (uint64_t)height * 3 / 2;
+	if (format == DAQCAP_FMT_NV16)
+		return (uint64_t)height * 2;
+	return height;
+}
+
+/* The whole frame's row that holds line @y's chroma (NV12, NV16). */
+static uint32_t ref_chroma_row(uint32_t format, uint32_t height, uint32_t y)
+{
+	return format == DAQCAP_FMT_NV12 ? height + y / 2 : height + y;
 }
 
 static uint32_t ref_seed(uint32_t input, uint32_t seq, uint32_t line)
@@ -264,7 +298,19 @@ static void ref_encode_pixel(uint32_t format, const struct rgb *px,
 		out[0] = (uint8_t)v;
 		out[1] = (uint8_t)(v >> 8);
 		break;
+	case DAQCAP_FMT_NV12:	/* the luma row's byte */
+	case DAQCAP_FMT_NV16:
+		out[0] = ref_y(px[x]);
+		break;
 	}
+}
+
+/* Byte x of an NV12 or NV16 chroma row: the pair's Cb, then its Cr. */
+static uint8_t ref_chroma_byte(const struct rgb *px, size_t x)
+{
+	const struct rgb *even = &px[x & ~(size_t)1];
+
+	return x & 1 ? ref_cr(*even) : ref_cb(*even);
 }
 
 static void ref_text(const struct daqcap_pattern_frame *f, char *text,
@@ -273,17 +319,23 @@ static void ref_text(const struct daqcap_pattern_frame *f, char *text,
 	snprintf(text, size, "%" PRIu32 " %08" PRIu32, f->input, f->sequence);
 }
 
-/* The whole line as the model sees it; px has room for f->width pixels. */
-static void ref_render_line(const struct daqcap_pattern_frame *f,
-			    uint32_t line, uint8_t *out, struct rgb *px)
+/*
+ * Row @row of the whole frame as the model sees it (the line for one-plane
+ * formats); px has room for f->width pixels.
+ */
+static void ref_render_row(const struct daqcap_pattern_frame *f,
+			   uint32_t row, uint8_t *out, struct rgb *px)
 {
 	size_t n = ref_line_bytes(f->format, f->width), x;
+	uint32_t line = row;
+	int chroma = 0;
 	char text[32];
 
 	if (!n)
 		return;
 	if (f->pattern == DAQCAP_PATTERN_VERIFY) {
-		uint32_t seed = ref_seed(f->input, f->sequence, line);
+		/* Seeded by the row number, chroma rows included. */
+		uint32_t seed = ref_seed(f->input, f->sequence, row);
 
 		for (x = 0; x < n; x++)
 			out[x] = ref_verify_byte(seed, x);
@@ -293,11 +345,22 @@ static void ref_render_line(const struct daqcap_pattern_frame *f,
 		memset(out, 0, n);
 		return;
 	}
+	if (ref_is_nv(f->format) && row >= f->height) {
+		chroma = 1;
+		line = row - f->height;
+		if (f->format == DAQCAP_FMT_NV12)
+			line *= 2;	/* the upper line of the pair */
+	}
 	ref_text(f, text, sizeof(text));
 	for (x = 0; x < f->width; x++)
 		px[x] = ref_bars_pixel(f, text, x, line);
-	for (x = 0; x < f->width; x++)
-		ref_encode_pixel(f->format, px, x, out + x * ref_bpp[f->format]);
+	for (x = 0; x < f->width; x++) {
+		if (chroma)
+			out[x] = ref_chroma_byte(px, x);
+		else
+			ref_encode_pixel(f->format, px, x,
+					 out + x * ref_bpp[f->format]);
+	}
 }
 
 /* ---- Helpers ------------------------------------------------------------- */
@@ -360,12 +423,31 @@ static const uint8_t *pixel_at(const struct daqcap_pattern_frame *f,
 	return line + (size_t)x * ref_bpp[f->format];
 }
 
+/*
+ * Y, Cb and Cr of pixel x of line y of a whole NV12 or NV16 frame: the byte
+ * of luma row y and the pair's two bytes in the row with line y's chroma.
+ */
+static void nv_pixel(const struct daqcap_pattern_frame *f, uint32_t y,
+		     uint32_t x, uint8_t out[3])
+{
+	uint8_t *row = xmalloc(daqcap_pattern_line_bytes(f->format, f->width));
+
+	daqcap_pattern_render_line(f, y, row);
+	out[0] = row[x];
+	daqcap_pattern_render_line(f, ref_chroma_row(f->format, f->height, y),
+				   row);
+	out[1] = row[x & ~1u];
+	out[2] = row[(x & ~1u) + 1];
+	free(row);
+}
+
 /* ---- Tests --------------------------------------------------------------- */
 
 static void test_format_table(uint32_t unused)
 {
-	static const char *const fourcc[] = {
-		"YUYV", "UYVY", "RGB3", "BGR3", "XR24", "GREY", "Y16 ",
+	static const char *const fourcc[DAQCAP_FMT_COUNT] = {
+		"YUYV", "UYVY", "RGB3", "BGR3", "XR24", "GREY", "Y16 ", "NV12",
+		"NV16",
 	};
 	uint32_t fmt;
 
@@ -387,6 +469,11 @@ static void test_format_table(uint32_t unused)
 	EXPECT(daqcap_format_lookup("y16") == DAQCAP_FMT_Y16, "lookup(y16)\n");
 	EXPECT(daqcap_format_lookup("xr24") == DAQCAP_FMT_XBGR32,
 	       "lookup(xr24)\n");
+	EXPECT(daqcap_format_lookup("nv12") == DAQCAP_FMT_NV12,
+	       "lookup(nv12)\n");
+	EXPECT(daqcap_format_lookup("Nv16 ") == DAQCAP_FMT_NV16,
+	       "lookup(Nv16 )\n");
+	EXPECT(daqcap_format_lookup("NV21") == -1, "lookup(NV21)\n");
 	EXPECT(daqcap_format_lookup("rgb") == -1, "lookup(rgb)\n");
 	EXPECT(daqcap_format_lookup("") == -1, "lookup()\n");
 	EXPECT(daqcap_format_lookup(" ") == -1, "lookup( )\n");
@@ -418,8 +505,7 @@ static void test_line_bytes(uint32_t unused)
 	for (fmt = 0; fmt < DAQCAP_FMT_COUNT; fmt++) {
 		for (i = 0; i < ARRAY_SIZE(widths); i++) {
 			want = widths[i] * ref_bpp[fmt];
-			if ((fmt == DAQCAP_FMT_YUYV ||
-			     fmt == DAQCAP_FMT_UYVY) && widths[i] % 2)
+			if (ref_pairs(fmt) && widths[i] % 2)
 				want = 0;
 			EXPECT(daqcap_pattern_line_bytes(fmt, widths[i]) ==
 			       want, "line_bytes(%s, %u) = %zu, want %zu\n",
@@ -433,8 +519,62 @@ static void test_line_bytes(uint32_t unused)
 	       "line_bytes(~0, 640)\n");
 	EXPECT(daqcap_pattern_line_bytes(DAQCAP_FMT_YUYV, 1) == 0,
 	       "line_bytes(YUYV, 1)\n");
+	EXPECT(daqcap_pattern_line_bytes(DAQCAP_FMT_NV12, 1921) == 0,
+	       "line_bytes(NV12, 1921)\n");
+	EXPECT(daqcap_pattern_line_bytes(DAQCAP_FMT_NV16, 1920) == 1920,
+	       "line_bytes(NV16, 1920)\n");
 	EXPECT(daqcap_pattern_line_bytes(DAQCAP_FMT_XBGR32, 4096) == 16384,
 	       "line_bytes(XBGR32, 4096)\n");
+}
+
+/* daqcap_pattern_rows(): lines, lines and a half, twice the lines. */
+static void test_rows(uint32_t unused)
+{
+	static const uint32_t heights[] = {
+		0, 1, 2, 3, 4, 5, 240, 480, 1079, 1080, 2160, 4095, 4096,
+		0x7fffffff, 0x80000000, 0x80000001, 2863311529u,
+		2863311530u, 2863311532u, 0xfffffffe, 0xffffffff,
+	};
+	uint64_t want;
+	uint32_t fmt;
+	size_t i;
+
+	(void)unused;
+	for (fmt = 0; fmt < DAQCAP_FMT_COUNT; fmt++) {
+		for (i = 0; i < ARRAY_SIZE(heights); i++) {
+			want = ref_rows(fmt, heights[i]);
+			if (want > UINT32_MAX)
+				want = 0;	/* does not fit: none */
+			EXPECT(daqcap_pattern_rows(fmt, heights[i]) == want,
+			       "rows(%s, %u) = %u, want %" PRIu64 "\n",
+			       all_formats[fmt], heights[i],
+			       daqcap_pattern_rows(fmt, heights[i]), want);
+		}
+	}
+	/* The documented values, spelt out. */
+	EXPECT(daqcap_pattern_rows(DAQCAP_FMT_YUYV, 1080) == 1080,
+	       "rows(YUYV, 1080)\n");
+	EXPECT(daqcap_pattern_rows(DAQCAP_FMT_GREY, 7) == 7, "rows(GREY, 7)\n");
+	EXPECT(daqcap_pattern_rows(DAQCAP_FMT_NV12, 1080) == 1620,
+	       "rows(NV12, 1080)\n");
+	EXPECT(daqcap_pattern_rows(DAQCAP_FMT_NV12, 2) == 3,
+	       "rows(NV12, 2)\n");
+	EXPECT(daqcap_pattern_rows(DAQCAP_FMT_NV12, 1079) == 0,
+	       "rows(NV12, 1079)\n");
+	EXPECT(daqcap_pattern_rows(DAQCAP_FMT_NV12, 2863311530u) ==
+	       0xffffffff, "rows(NV12, 2863311530)\n");
+	EXPECT(daqcap_pattern_rows(DAQCAP_FMT_NV12, 2863311532u) == 0,
+	       "rows(NV12, 2863311532)\n");
+	EXPECT(daqcap_pattern_rows(DAQCAP_FMT_NV16, 1079) == 2158,
+	       "rows(NV16, 1079)\n");
+	EXPECT(daqcap_pattern_rows(DAQCAP_FMT_NV16, 0x7fffffff) == 0xfffffffe,
+	       "rows(NV16, 0x7fffffff)\n");
+	EXPECT(daqcap_pattern_rows(DAQCAP_FMT_NV16, 0x80000000) == 0,
+	       "rows(NV16, 0x80000000)\n");
+	EXPECT(daqcap_pattern_rows(DAQCAP_FMT_NV16, 0) == 0, "rows(NV16, 0)\n");
+	EXPECT(daqcap_pattern_rows(DAQCAP_FMT_COUNT, 480) == 0,
+	       "rows(COUNT, 480)\n");
+	EXPECT(daqcap_pattern_rows(0xffffffff, 480) == 0, "rows(~0, 480)\n");
 }
 
 /* VERIFY against the per-byte formula, odd lengths included. */
@@ -456,6 +596,9 @@ static void test_verify_bytes(uint32_t unused)
 		{ 15, 0xffffffff, 4095, 4096, DAQCAP_FMT_XBGR32 },
 		{ 15, 0xfffffffe, 4096, 4095, DAQCAP_FMT_RGB24 }, /* 12285 B */
 		{ 0xffffffff, 0x80000000, 0xffffffff, 33, DAQCAP_FMT_GREY },
+		{ 3, 17, 9, 1366, DAQCAP_FMT_NV12 },		/* luma row */
+		{ 4, 5, 0, 2, DAQCAP_FMT_NV16 },		/* 2 bytes */
+		{ 5, 6, 1079, 4098, DAQCAP_FMT_NV16 },		/* 4098 bytes */
 	};
 	struct daqcap_pattern_frame f;
 	size_t i, n, o;
@@ -537,32 +680,43 @@ static void test_verify_examples(uint32_t unused)
 	}
 }
 
-/* Bytes of the bar colours, copied from PATTERN.rst's table. */
+/*
+ * Bytes of the bar colours, copied from PATTERN.rst's table; for NV12 and
+ * NV16 the luma row's Y, then the chroma row's Cb Cr.
+ */
 static const uint8_t bar_bytes[8][DAQCAP_FMT_COUNT][4] = {
 	{ { 0xb4, 0x7f, 0xb4, 0x80 }, { 0x7f, 0xb4, 0x80, 0xb4 },
 	  { 0xbf, 0xbf, 0xbf }, { 0xbf, 0xbf, 0xbf }, { 0xbf, 0xbf, 0xbf, 0xff },
-	  { 0xbf }, { 0xbf, 0xbf } },
+	  { 0xbf }, { 0xbf, 0xbf },
+	  { 0xb4, 0x7f, 0x80 }, { 0xb4, 0x7f, 0x80 } },
 	{ { 0xa8, 0x2c, 0xa8, 0x87 }, { 0x2c, 0xa8, 0x87, 0xa8 },
 	  { 0xbf, 0xbf, 0x00 }, { 0x00, 0xbf, 0xbf }, { 0x00, 0xbf, 0xbf, 0xff },
-	  { 0xb1 }, { 0xb1, 0xb1 } },
+	  { 0xb1 }, { 0xb1, 0xb1 },
+	  { 0xa8, 0x2c, 0x87 }, { 0xa8, 0x2c, 0x87 } },
 	{ { 0x91, 0x93, 0x91, 0x2c }, { 0x93, 0x91, 0x2c, 0x91 },
 	  { 0x00, 0xbf, 0xbf }, { 0xbf, 0xbf, 0x00 }, { 0xbf, 0xbf, 0x00, 0xff },
-	  { 0x97 }, { 0x97, 0x97 } },
+	  { 0x97 }, { 0x97, 0x97 },
+	  { 0x91, 0x93, 0x2c }, { 0x91, 0x93, 0x2c } },
 	{ { 0x85, 0x3f, 0x85, 0x34 }, { 0x3f, 0x85, 0x34, 0x85 },
 	  { 0x00, 0xbf, 0x00 }, { 0x00, 0xbf, 0x00 }, { 0x00, 0xbf, 0x00, 0xff },
-	  { 0x89 }, { 0x89, 0x89 } },
+	  { 0x89 }, { 0x89, 0x89 },
+	  { 0x85, 0x3f, 0x34 }, { 0x85, 0x3f, 0x34 } },
 	{ { 0x3f, 0xc0, 0x3f, 0xcc }, { 0xc0, 0x3f, 0xcc, 0x3f },
 	  { 0xbf, 0x00, 0xbf }, { 0xbf, 0x00, 0xbf }, { 0xbf, 0x00, 0xbf, 0xff },
-	  { 0x36 }, { 0x36, 0x36 } },
+	  { 0x36 }, { 0x36, 0x36 },
+	  { 0x3f, 0xc0, 0xcc }, { 0x3f, 0xc0, 0xcc } },
 	{ { 0x33, 0x6d, 0x33, 0xd4 }, { 0x6d, 0x33, 0xd4, 0x33 },
 	  { 0xbf, 0x00, 0x00 }, { 0x00, 0x00, 0xbf }, { 0x00, 0x00, 0xbf, 0xff },
-	  { 0x28 }, { 0x28, 0x28 } },
+	  { 0x28 }, { 0x28, 0x28 },
+	  { 0x33, 0x6d, 0xd4 }, { 0x33, 0x6d, 0xd4 } },
 	{ { 0x1c, 0xd4, 0x1c, 0x79 }, { 0xd4, 0x1c, 0x79, 0x1c },
 	  { 0x00, 0x00, 0xbf }, { 0xbf, 0x00, 0x00 }, { 0xbf, 0x00, 0x00, 0xff },
-	  { 0x0e }, { 0x0e, 0x0e } },
+	  { 0x0e }, { 0x0e, 0x0e },
+	  { 0x1c, 0xd4, 0x79 }, { 0x1c, 0xd4, 0x79 } },
 	{ { 0x10, 0x80, 0x10, 0x80 }, { 0x80, 0x10, 0x80, 0x10 },
 	  { 0x00, 0x00, 0x00 }, { 0x00, 0x00, 0x00 }, { 0x00, 0x00, 0x00, 0xff },
-	  { 0x00 }, { 0x00, 0x00 } },
+	  { 0x00 }, { 0x00, 0x00 },
+	  { 0x10, 0x80, 0x80 }, { 0x10, 0x80, 0x80 } },
 };
 
 /* Centre pixel of every bar, every format: the documented conversion. */
@@ -571,8 +725,9 @@ static void test_bar_centres(uint32_t fmt)
 	struct daqcap_pattern_frame f = frame(fmt, DAQCAP_PATTERN_BARS, 640,
 					      480, 0, 0);
 	size_t n = daqcap_pattern_line_bytes(fmt, 640), unit;
-	uint8_t *line = xmalloc(n), want[8];
+	uint8_t *line = xmalloc(n), want[8], nv[3];
 	char got[32], exp[32];
+	const uint8_t *pix;
 	struct rgb px[2];
 	uint32_t b, x;
 
@@ -581,13 +736,24 @@ static void test_bar_centres(uint32_t fmt)
 	for (b = 0; b < 8; b++) {
 		x = 40 + 80 * b;	/* even, so a whole YUV pair */
 		px[0] = px[1] = bar_rgb[b];
-		ref_encode_pixel(fmt, px, 0, want);
-		ref_encode_pixel(fmt, px, 1, want + ref_bpp[fmt]);
-		unit = fmt <= DAQCAP_FMT_UYVY ? 4 : ref_bpp[fmt];
-		if (!memcmp(pixel_at(&f, line, x), want, unit) &&
+		if (ref_is_nv(fmt)) {
+			/* Y, then Cb Cr: luma and chroma rows. */
+			ref_encode_pixel(fmt, px, 0, want);
+			want[1] = ref_chroma_byte(px, 0);
+			want[2] = ref_chroma_byte(px, 1);
+			nv_pixel(&f, 100, x, nv);
+			pix = nv;
+			unit = 3;
+		} else {
+			ref_encode_pixel(fmt, px, 0, want);
+			ref_encode_pixel(fmt, px, 1, want + ref_bpp[fmt]);
+			pix = pixel_at(&f, line, x);
+			unit = fmt <= DAQCAP_FMT_UYVY ? 4 : ref_bpp[fmt];
+		}
+		if (!memcmp(pix, want, unit) &&
 		    !memcmp(want, bar_bytes[b][fmt], unit))
 			continue;
-		hexdump(got, sizeof(got), pixel_at(&f, line, x), unit);
+		hexdump(got, sizeof(got), pix, unit);
 		hexdump(exp, sizeof(exp), bar_bytes[b][fmt], unit);
 		fail("%s bar %u at x %u: %s, want %s\n", all_formats[fmt], b,
 		     x, got, exp);
@@ -603,7 +769,7 @@ static void test_ramp(uint32_t unused)
 	} sz[] = { { 640, 480, 479 }, { 640, 480, 420 }, { 1920, 1080, 1079 },
 		   { 2, 16, 15 }, { 10, 16, 15 } };
 	struct daqcap_pattern_frame f;
-	uint8_t *line, want[8];
+	uint8_t *line, want[8], nv[3];
 	struct rgb px[2];
 	uint32_t fmt, x, xs[3];
 	size_t i, j, n;
@@ -619,7 +785,7 @@ static void test_ramp(uint32_t unused)
 			daqcap_pattern_render_line(&f, sz[i].line, line);
 			/* First pixel, last pixel (of the last pair), middle. */
 			xs[0] = 0;
-			xs[1] = f.width - (fmt <= DAQCAP_FMT_UYVY ? 2 : 1);
+			xs[1] = f.width - (ref_pairs(fmt) ? 2 : 1);
 			xs[2] = f.width / 2 & ~1u;
 			for (j = 0; j < 3; j++) {
 				x = xs[j];
@@ -637,6 +803,16 @@ static void test_ramp(uint32_t unused)
 					       ref_bpp[fmt]),
 				       "%s %ux%u ramp x %u wrong\n",
 				       all_formats[fmt], f.width, f.height, x);
+				if (!ref_is_nv(fmt))
+					continue;
+				/* The chroma row: the even pixel's Cb Cr. */
+				nv_pixel(&f, sz[i].line, x, nv);
+				EXPECT(nv[0] == want[0] &&
+				       nv[1] == ref_chroma_byte(px, 0) &&
+				       nv[2] == ref_chroma_byte(px, 1),
+				       "%s %ux%u ramp x %u: Y Cb Cr %02x %02x "
+				       "%02x\n", all_formats[fmt], f.width,
+				       f.height, x, nv[0], nv[1], nv[2]);
 			}
 			/* The documented end points. */
 			x = f.width - 1;
@@ -659,6 +835,11 @@ static void test_ramp(uint32_t unused)
 			case DAQCAP_FMT_YUYV:
 				EXPECT(line[0] == 16 && line[2 * x] == 235,
 				       "YUYV ramp ends\n");
+				break;
+			case DAQCAP_FMT_NV12:
+			case DAQCAP_FMT_NV16:
+				EXPECT(line[0] == 16 && line[x] == 235,
+				       "%s ramp ends\n", all_formats[fmt]);
 				break;
 			}
 			free(line);
@@ -787,12 +968,13 @@ static const struct {
 	{ 12, 123456789 }, { 15, 0xffffffff },
 };
 
-/* Whole BARS frames, every line, against the naive model. */
+/* Whole BARS frames, every row, against the naive model. */
 static void test_bars_frames(uint32_t fmt)
 {
 	struct daqcap_pattern_frame f;
 	size_t i, j, n, o, frames = 0;
 	uint8_t *got, *want, *pad;
+	uint64_t rows;
 	struct rgb *px;
 	uint32_t y;
 	long bad;
@@ -807,20 +989,21 @@ static void test_bars_frames(uint32_t fmt)
 				  ref_sizes[i].height, ref_frames[j].input,
 				  ref_frames[j].seq);
 			n = daqcap_pattern_line_bytes(fmt, f.width);
-			if (!n)
-				continue;	/* odd YUV width */
+			rows = ref_rows(fmt, f.height);
+			if (!n || !rows)
+				continue;	/* odd YUV width, NV12 height */
 			frames++;
 			got = xmalloc(n);
 			want = xmalloc(n);
 			pad = xmalloc(n + CANARY_BYTES);
 			px = calloc(f.width, sizeof(*px));
-			for (y = 0; y < f.height; y++) {
+			for (y = 0; y < rows; y++) {
 				daqcap_pattern_render_line(&f, y, got);
-				ref_render_line(&f, y, want, px);
+				ref_render_row(&f, y, want, px);
 				if (memcmp(got, want, n)) {
 					for (o = 0; got[o] == want[o]; o++)
 						;
-					fail("%s %ux%u input %u seq %u line "
+					fail("%s %ux%u input %u seq %u row "
 					     "%u byte %zu (pixel %zu): 0x%02x, "
 					     "want 0x%02x\n", all_formats[fmt],
 					     f.width, f.height, f.input,
@@ -830,7 +1013,7 @@ static void test_bars_frames(uint32_t fmt)
 				}
 				bad = daqcap_pattern_check_line(&f, y, want);
 				if (bad != -1) {
-					fail("%s %ux%u seq %u line %u: "
+					fail("%s %ux%u seq %u row %u: "
 					     "check_line says %ld\n",
 					     all_formats[fmt], f.width,
 					     f.height, f.sequence, y, bad);
@@ -839,8 +1022,8 @@ static void test_bars_frames(uint32_t fmt)
 				memset(pad, CANARY, n + CANARY_BYTES);
 				daqcap_pattern_render_line(&f, y, pad);
 				if (!canary_intact(pad + n, CANARY_BYTES)) {
-					fail("%s %ux%u line %u: wrote past "
-					     "the line\n", all_formats[fmt],
+					fail("%s %ux%u row %u: wrote past "
+					     "the row\n", all_formats[fmt],
 					     f.width, f.height, y);
 					break;
 				}
@@ -854,7 +1037,73 @@ static void test_bars_frames(uint32_t fmt)
 	ksft_print_msg("%s: %zu frames compared\n", all_formats[fmt], frames);
 }
 
-/* check_line: -1 on good lines, the exact offset of a flipped byte. */
+/* check_line on row @row of @f: -1, then the exact offset of flipped bytes. */
+static void check_line_flips(struct daqcap_pattern_frame f, uint32_t row)
+{
+	size_t j, n, offs[16], no;
+	uint8_t *line;
+	long got;
+
+	n = daqcap_pattern_line_bytes(f.format, f.width);
+	line = xmalloc(n);
+	daqcap_pattern_render_line(&f, row, line);
+	got = daqcap_pattern_check_line(&f, row, line);
+	EXPECT(got == -1, "%s %s %ux%u row %u: good row gives %ld\n",
+	       all_formats[f.format], daqcap_pattern_name(f.pattern),
+	       f.width, f.height, row, got);
+
+	/* First, middle, last, and around the 4 KiB windows. */
+	no = 0;
+	offs[no++] = 0;
+	offs[no++] = n / 2;
+	offs[no++] = n - 1;
+	offs[no++] = n > 1 ? 1 : 0;
+	for (j = 4080; j < 4100 && j < n; j += 3)
+		offs[no++] = j;
+	if (n > 8200)
+		offs[no++] = 8195;
+	for (j = 0; j < no; j++) {
+		line[offs[j]] ^= 0x01;
+		got = daqcap_pattern_check_line(&f, row, line);
+		EXPECT(got == (long)offs[j], "%s %s %ux%u row %u: flipped "
+		       "byte %zu, check_line says %ld\n",
+		       all_formats[f.format], daqcap_pattern_name(f.pattern),
+		       f.width, f.height, row, offs[j], got);
+		line[offs[j]] ^= 0xff;
+		/* And a second, later error does not hide it. */
+		if (offs[j] + 1 < n)
+			line[n - 1] ^= 0x80;
+		got = daqcap_pattern_check_line(&f, row, line);
+		EXPECT(got == (long)offs[j], "%s: two errors, first %zu, "
+		       "check_line says %ld\n", all_formats[f.format],
+		       offs[j], got);
+		if (offs[j] + 1 < n)
+			line[n - 1] ^= 0x80;
+		line[offs[j]] ^= 0xfe;
+	}
+	EXPECT(daqcap_pattern_check_line(&f, row, line) == -1,
+	       "%s: row not restored\n", all_formats[f.format]);
+	/* A row of another frame, row or input is wrong early. */
+	f.sequence++;
+	EXPECT(f.pattern != DAQCAP_PATTERN_VERIFY ||
+	       daqcap_pattern_check_line(&f, row, line) == 0,
+	       "%s %s: other sequence passes\n", all_formats[f.format],
+	       daqcap_pattern_name(f.pattern));
+	f.sequence--;
+	/* NV12, NV16: a chroma row is not the luma row of its line. */
+	if (ref_is_nv(f.format) && row >= f.height &&
+	    f.pattern == DAQCAP_PATTERN_VERIFY)
+		EXPECT(daqcap_pattern_check_line(&f, row - f.height,
+						 line) == 0,
+		       "%s: chroma row %u checks as luma row %u\n",
+		       all_formats[f.format], row, row - f.height);
+	free(line);
+}
+
+/*
+ * check_line: -1 on good rows, the exact offset of a flipped byte; for NV12
+ * and NV16 in the luma row of each case's line and in its chroma row.
+ */
 static void test_check_line(uint32_t fmt)
 {
 	static const struct {
@@ -873,58 +1122,14 @@ static void test_check_line(uint32_t fmt)
 		{ 7, 640, 480, 1 },			/* unknown pattern */
 	};
 	struct daqcap_pattern_frame f;
-	size_t i, j, n, offs[16], no;
-	uint8_t *line;
-	long got;
+	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(c); i++) {
 		f = frame(fmt, c[i].pattern, c[i].width, c[i].height, 2, 1001);
-		n = daqcap_pattern_line_bytes(fmt, f.width);
-		line = xmalloc(n);
-		daqcap_pattern_render_line(&f, c[i].line, line);
-		got = daqcap_pattern_check_line(&f, c[i].line, line);
-		EXPECT(got == -1, "%s %s %ux%u line %u: good line gives %ld\n",
-		       all_formats[fmt], daqcap_pattern_name(f.pattern),
-		       f.width, f.height, c[i].line, got);
-
-		/* First, middle, last, and around the 4 KiB windows. */
-		no = 0;
-		offs[no++] = 0;
-		offs[no++] = n / 2;
-		offs[no++] = n - 1;
-		offs[no++] = n > 1 ? 1 : 0;
-		for (j = 4080; j < 4100 && j < n; j += 3)
-			offs[no++] = j;
-		if (n > 8200)
-			offs[no++] = 8195;
-		for (j = 0; j < no; j++) {
-			line[offs[j]] ^= 0x01;
-			got = daqcap_pattern_check_line(&f, c[i].line, line);
-			EXPECT(got == (long)offs[j], "%s %s %ux%u line %u: "
-			       "flipped byte %zu, check_line says %ld\n",
-			       all_formats[fmt], daqcap_pattern_name(f.pattern),
-			       f.width, f.height, c[i].line, offs[j], got);
-			line[offs[j]] ^= 0xff;
-			/* And a second, later error does not hide it. */
-			if (offs[j] + 1 < n)
-				line[n - 1] ^= 0x80;
-			got = daqcap_pattern_check_line(&f, c[i].line, line);
-			EXPECT(got == (long)offs[j], "%s: two errors, first "
-			       "%zu, check_line says %ld\n", all_formats[fmt],
-			       offs[j], got);
-			if (offs[j] + 1 < n)
-				line[n - 1] ^= 0x80;
-			line[offs[j]] ^= 0xfe;
-		}
-		EXPECT(daqcap_pattern_check_line(&f, c[i].line, line) == -1,
-		       "%s: line not restored\n", all_formats[fmt]);
-		/* A line of another frame, line or input is wrong early. */
-		f.sequence++;
-		EXPECT(f.pattern != DAQCAP_PATTERN_VERIFY ||
-		       daqcap_pattern_check_line(&f, c[i].line, line) == 0,
-		       "%s %s: other sequence passes\n", all_formats[fmt],
-		       daqcap_pattern_name(f.pattern));
-		free(line);
+		check_line_flips(f, c[i].line);
+		if (ref_is_nv(fmt))
+			check_line_flips(f, ref_chroma_row(fmt, f.height,
+							   c[i].line));
 	}
 }
 
@@ -939,7 +1144,7 @@ static void test_extremes(uint32_t unused)
 		DAQCAP_PATTERN_BARS, DAQCAP_PATTERN_VERIFY, 2, 0xffffffff,
 	};
 	struct daqcap_pattern_frame f;
-	uint32_t fmt, y, p;
+	uint32_t fmt, y, p, rows;
 	uint8_t canary[CANARY_BYTES], *line;
 	size_t i, n, o;
 	long got;
@@ -951,8 +1156,9 @@ static void test_extremes(uint32_t unused)
 				f = frame(fmt, patterns[p], sz[i].width,
 					  sz[i].height, 15, 0xffffffff);
 				n = daqcap_pattern_line_bytes(fmt, f.width);
+				rows = daqcap_pattern_rows(fmt, f.height);
 				line = xmalloc(n);
-				for (y = 0; y < f.height; y++) {
+				for (y = 0; y < rows; y++) {
 					/* Unknown patterns: a few lines. */
 					if (p >= 2 && y > 2)
 						break;
@@ -960,7 +1166,7 @@ static void test_extremes(uint32_t unused)
 					got = daqcap_pattern_check_line(&f, y,
 									line);
 					if (got != -1) {
-						fail("%s %ux%u pattern %u line "
+						fail("%s %ux%u pattern %u row "
 						     "%u: %ld\n",
 						     all_formats[fmt], f.width,
 						     f.height, f.pattern, y,
@@ -989,8 +1195,9 @@ static void test_extremes(uint32_t unused)
 	static const struct {
 		uint32_t format, width;
 	} empty[] = { { DAQCAP_FMT_YUYV, 3 }, { DAQCAP_FMT_UYVY, 1 },
-		      { DAQCAP_FMT_RGB24, 0 }, { DAQCAP_FMT_COUNT, 16 },
-		      { 0xffffffff, 16 } };
+		      { DAQCAP_FMT_RGB24, 0 }, { DAQCAP_FMT_NV12, 641 },
+		      { DAQCAP_FMT_NV16, 1 }, { DAQCAP_FMT_NV12, 0 },
+		      { DAQCAP_FMT_COUNT, 16 }, { 0xffffffff, 16 } };
 	for (i = 0; i < ARRAY_SIZE(empty); i++) {
 		for (p = 0; p < ARRAY_SIZE(patterns); p++) {
 			f = frame(empty[i].format, patterns[p], empty[i].width,
@@ -1005,7 +1212,7 @@ static void test_extremes(uint32_t unused)
 		}
 	}
 
-	/* Lines beyond the frame, and a 0-line frame, are safe. */
+	/* Rows beyond the frame, and a 0-line frame, are safe. */
 	for (fmt = 0; fmt < DAQCAP_FMT_COUNT; fmt++) {
 		line = xmalloc(1280 * 4);
 		f = frame(fmt, DAQCAP_PATTERN_BARS, 1280, 720, 1, 2);
@@ -1013,6 +1220,11 @@ static void test_extremes(uint32_t unused)
 		daqcap_pattern_render_line(&f, 0xffffffff, line);
 		EXPECT(daqcap_pattern_check_line(&f, 0xffffffff, line) == -1,
 		       "line ~0\n");
+		f.pattern = DAQCAP_PATTERN_VERIFY;
+		daqcap_pattern_render_line(&f, 0xffffffff, line);
+		EXPECT(daqcap_pattern_check_line(&f, 0xffffffff, line) == -1,
+		       "VERIFY line ~0\n");
+		f.pattern = DAQCAP_PATTERN_BARS;
 		f.height = 0;
 		daqcap_pattern_render_line(&f, 0, line);
 		EXPECT(daqcap_pattern_check_line(&f, 0, line) == -1,
@@ -1033,16 +1245,18 @@ static void test_wide_ramp(uint32_t unused)
 	};
 	static const uint32_t fmts[] = {
 		DAQCAP_FMT_Y16, DAQCAP_FMT_GREY, DAQCAP_FMT_YUYV,
+		DAQCAP_FMT_NV12, DAQCAP_FMT_NV16,
 	};
 	struct daqcap_pattern_frame f;
 	uint64_t x, d, v16;
 	size_t i, j, n;
-	uint8_t *line, want;
+	uint8_t *line, *chroma, want;
+	uint32_t row;
 
 	(void)unused;
 	for (i = 0; i < ARRAY_SIZE(widths); i++) {
 		for (j = 0; j < ARRAY_SIZE(fmts); j++) {
-			/* Line 15 of 16 is all ramp: no box, no text. */
+			/* Lines 14 and 15 of 16 are all ramp: no box, text. */
 			f = frame(fmts[j], DAQCAP_PATTERN_BARS, widths[i], 16,
 				  0, 0);
 			n = daqcap_pattern_line_bytes(f.format, f.width);
@@ -1050,9 +1264,18 @@ static void test_wide_ramp(uint32_t unused)
 				continue;
 			line = xmalloc(n);
 			daqcap_pattern_render_line(&f, 15, line);
+			chroma = NULL;
+			if (ref_is_nv(f.format)) {
+				/* Line 15's chroma, of line 14 for NV12. */
+				row = ref_chroma_row(f.format, 16, 15);
+				chroma = xmalloc(n);
+				daqcap_pattern_render_line(&f, row, chroma);
+			}
 			d = f.width - 1;
 			for (x = 0; x < f.width; x++) {
 				v16 = x * 65535 / d;
+				want = (uint8_t)(((220 * (v16 >> 8) + 128) >>
+						  8) + 16);
 				if (f.format == DAQCAP_FMT_Y16) {
 					if (line[2 * x] == (uint8_t)v16 &&
 					    line[2 * x + 1] == v16 >> 8)
@@ -1060,9 +1283,14 @@ static void test_wide_ramp(uint32_t unused)
 				} else if (f.format == DAQCAP_FMT_GREY) {
 					if (line[x] == v16 >> 8)
 						continue;
+				} else if (chroma) {
+					/* Cb of the even pixel, then Cr. */
+					if (line[x] == want &&
+					    chroma[x] == (x & 1 ? 128 :
+							  v16 >> 8 > 128 ?
+							  127 : 128))
+						continue;
 				} else {
-					want = (uint8_t)(((220 * (v16 >> 8) +
-							   128) >> 8) + 16);
 					if (line[2 * x] == want)
 						continue;
 				}
@@ -1070,6 +1298,7 @@ static void test_wide_ramp(uint32_t unused)
 				     all_formats[f.format], f.width, x);
 				break;
 			}
+			free(chroma);
 			free(line);
 		}
 	}
@@ -1146,9 +1375,11 @@ static const struct {
 
 /*
  * Windows of a width x height frame for format @fmt: left 2 (a VERIFY
- * window of RGB24, BGR24 or GREY then starts mid-word), odd widths (made
- * even for YUYV and UYVY), the bottom right corner, the right edge, one
- * line, the text, the whole frame. Returns how many.
+ * window of RGB24, BGR24, GREY, NV12 or NV16 then starts mid-word), odd
+ * widths (made even for YUYV, UYVY, NV12 and NV16), the bottom right corner,
+ * the right edge, one line (two for NV12), the text, the whole frame; for
+ * NV12 odd tops and heights are made even (@height is even). Returns how
+ * many.
  */
 static size_t win_list(uint32_t fmt, uint32_t width, uint32_t height,
 		       struct daqcap_pattern_window *out)
@@ -1167,23 +1398,46 @@ static size_t win_list(uint32_t fmt, uint32_t width, uint32_t height,
 	out[n++] = window(8, 0, w / 3 + 1, h < 100 ? h : 100);	/* text */
 	out[n++] = window(6, 3, 101, h - 6);
 	out[n++] = window(0, 0, w, h);			/* the whole frame */
-	for (i = 0; i < n; i++)
-		if (fmt <= DAQCAP_FMT_UYVY)
+	for (i = 0; i < n; i++) {
+		if (ref_pairs(fmt))
 			out[i].width &= ~1u;
+		if (fmt != DAQCAP_FMT_NV12)
+			continue;
+		out[i].top &= ~1u;
+		out[i].height = (out[i].height + 1) & ~1u;
+		if (out[i].top + out[i].height > h)
+			out[i].top -= 2;
+	}
 	return n;
 }
 
 /*
- * One window of one frame: every line of the window (and one beyond it)
- * is the slice of the whole frame's line, checks as good, and a flipped
- * byte is reported at its offset.
+ * The whole frame's row that row @y of window @win is: the line top + y, or
+ * for NV12 and NV16 a luma row top + y or, after the window's @win.height
+ * luma rows, chroma row j of the window = the frame's chroma row top / 2 + j
+ * (NV12) or top + j (NV16), which follows the frame's @height luma rows.
+ */
+static uint32_t ref_window_row(uint32_t fmt, uint32_t height,
+			       struct daqcap_pattern_window win, uint32_t y)
+{
+	if (!ref_is_nv(fmt) || y < win.height)
+		return win.top + y;
+	y -= win.height;
+	return fmt == DAQCAP_FMT_NV12 ? height + win.top / 2 + y :
+	       height + win.top + y;
+}
+
+/*
+ * One window of one frame: every row of the window (and one beyond it) is
+ * the slice of the whole frame's row, checks as good, and a flipped byte is
+ * reported at its offset.
  */
 static void check_window(const struct daqcap_pattern_frame *whole,
 			 struct daqcap_pattern_window win, size_t *lines)
 {
 	struct daqcap_pattern_frame f = *whole;
-	uint32_t bpp = ref_bpp[f.format], y, ys[3];
-	size_t nf, nw, off, o, offs[24], no, i, j;
+	uint32_t bpp = ref_bpp[f.format], y, ys[5], rows, fy;
+	size_t nf, nw, off, o, offs[24], no, nys, i, j;
 	uint8_t *full, *got, *pad;
 	uint32_t seed;
 	long bad;
@@ -1191,7 +1445,9 @@ static void check_window(const struct daqcap_pattern_frame *whole,
 	f.crop = win;
 	nf = daqcap_pattern_line_bytes(f.format, f.width);
 	nw = daqcap_pattern_line_bytes(f.format, win.width);
-	if (!nf || !nw || win.left % 2 ||
+	rows = (uint32_t)ref_rows(f.format, win.height);
+	if (!nf || !nw || !rows || win.left % 2 ||
+	    (f.format == DAQCAP_FMT_NV12 && win.top % 2) ||
 	    (uint64_t)win.left + win.width > f.width ||
 	    (uint64_t)win.top + win.height > f.height) {
 		fail("bad test window (%u, %u, %u, %u)\n", win.left, win.top,
@@ -1203,15 +1459,16 @@ static void check_window(const struct daqcap_pattern_frame *whole,
 	got = xmalloc(nw);
 	pad = xmalloc(nw + CANARY_BYTES);
 
-	/* Every line of the window, and one beyond it. */
-	for (y = 0; y <= win.height; y++) {
-		daqcap_pattern_render_line(whole, win.top + y, full);
+	/* Every row of the window, and one beyond it. */
+	for (y = 0; y <= rows; y++) {
+		fy = ref_window_row(f.format, f.height, win, y);
+		daqcap_pattern_render_line(whole, fy, full);
 		daqcap_pattern_render_line(&f, y, got);
 		(*lines)++;
 		if (memcmp(got, full + off, nw)) {
 			for (o = 0; got[o] == full[off + o]; o++)
 				;
-			fail("%s %s %ux%u window (%u, %u, %u, %u) line %u: "
+			fail("%s %s %ux%u window (%u, %u, %u, %u) row %u: "
 			     "byte %zu is 0x%02x, want 0x%02x\n",
 			     all_formats[f.format],
 			     daqcap_pattern_name(f.pattern), f.width, f.height,
@@ -1221,18 +1478,18 @@ static void check_window(const struct daqcap_pattern_frame *whole,
 		}
 		if (f.pattern == DAQCAP_PATTERN_VERIFY) {
 			/* The per-byte formula, from the window's offset. */
-			seed = ref_seed(f.input, f.sequence, win.top + y);
+			seed = ref_seed(f.input, f.sequence, fy);
 			for (o = 0; o < nw; o++)
 				if (got[o] != ref_verify_byte(seed, off + o))
 					break;
 			EXPECT(o == nw, "%s VERIFY window (%u, %u, %u, %u) "
-			       "line %u: byte %zu is not the formula's\n",
+			       "row %u: byte %zu is not the formula's\n",
 			       all_formats[f.format], win.left, win.top,
 			       win.width, win.height, y, o);
 		}
 		bad = daqcap_pattern_check_line(&f, y, got);
 		if (bad != -1) {
-			fail("%s %s %ux%u window (%u, %u, %u, %u) line %u: "
+			fail("%s %s %ux%u window (%u, %u, %u, %u) row %u: "
 			     "check_line says %ld\n", all_formats[f.format],
 			     daqcap_pattern_name(f.pattern), f.width, f.height,
 			     win.left, win.top, win.width, win.height, y, bad);
@@ -1241,18 +1498,27 @@ static void check_window(const struct daqcap_pattern_frame *whole,
 		memset(pad, CANARY, nw + CANARY_BYTES);
 		daqcap_pattern_render_line(&f, y, pad);
 		if (!canary_intact(pad + nw, CANARY_BYTES)) {
-			fail("%s window (%u, %u, %u, %u) line %u: wrote past "
-			     "the line\n", all_formats[f.format], win.left,
+			fail("%s window (%u, %u, %u, %u) row %u: wrote past "
+			     "the row\n", all_formats[f.format], win.left,
 			     win.top, win.width, win.height, y);
 			break;
 		}
 	}
 
-	/* Flipped bytes: first, last, first words, middle, 4 KiB pieces. */
-	ys[0] = 0;
-	ys[1] = win.height / 2;
-	ys[2] = win.height - 1;
-	for (i = 0; i < 3; i++) {
+	/*
+	 * Flipped bytes: first, last, first words, middle, 4 KiB pieces; of
+	 * the first, middle and last rows, and of NV12's or NV16's first and
+	 * last chroma rows.
+	 */
+	nys = 0;
+	ys[nys++] = 0;
+	ys[nys++] = win.height / 2;
+	ys[nys++] = win.height - 1;
+	if (rows > win.height) {
+		ys[nys++] = win.height;
+		ys[nys++] = rows - 1;
+	}
+	for (i = 0; i < nys; i++) {
 		y = ys[i];
 		daqcap_pattern_render_line(&f, y, got);
 		no = 0;
@@ -1269,7 +1535,7 @@ static void check_window(const struct daqcap_pattern_frame *whole,
 			got[o] ^= 0x10;
 			bad = daqcap_pattern_check_line(&f, y, got);
 			EXPECT(bad == (long)o, "%s %s %ux%u window (%u, %u, "
-			       "%u, %u) line %u: flipped byte %zu, check_line "
+			       "%u, %u) row %u: flipped byte %zu, check_line "
 			       "says %ld\n", all_formats[f.format],
 			       daqcap_pattern_name(f.pattern), f.width,
 			       f.height, win.left, win.top, win.width,
@@ -1286,7 +1552,7 @@ static void check_window(const struct daqcap_pattern_frame *whole,
 			got[o] ^= 0x10;
 		}
 		EXPECT(daqcap_pattern_check_line(&f, y, got) == -1,
-		       "%s: window line not restored\n",
+		       "%s: window row not restored\n",
 		       all_formats[f.format]);
 	}
 	free(pad);
@@ -1317,7 +1583,7 @@ static void test_windows(uint32_t fmt)
 			}
 		}
 	}
-	ksft_print_msg("%s: %zu windows, %zu lines compared\n",
+	ksft_print_msg("%s: %zu windows, %zu rows compared\n",
 		       all_formats[fmt], windows, lines);
 }
 
@@ -1400,6 +1666,258 @@ static void test_invalid_windows(uint32_t unused)
 	free(buf);
 }
 
+/*
+ * NV12 windows with an odd top or height are invalid: every row, luma or
+ * chroma, renders and checks as zeros. The same windows of NV16 are valid.
+ */
+static void test_invalid_nv12_windows(uint32_t unused)
+{
+	static const uint32_t patterns[] = {
+		DAQCAP_PATTERN_BARS, DAQCAP_PATTERN_VERIFY,
+	};
+	/* Of a 640x480 frame; all inside it, with an even left and width. */
+	static const struct daqcap_pattern_window bad[] = {
+		{ 0, 1, 8, 2 },			/* odd top */
+		{ 0, 0, 8, 3 },			/* odd height */
+		{ 2, 3, 16, 5 },		/* both */
+		{ 4, 479, 16, 1 },		/* one line */
+		{ 0, 1, 640, 478 },		/* almost whole */
+	};
+	struct daqcap_pattern_frame f, g;
+	uint8_t *buf, full[640];
+	size_t i, p, n, o;
+	uint32_t y, rows;
+	long got;
+
+	(void)unused;
+	for (p = 0; p < ARRAY_SIZE(patterns); p++) {
+		for (i = 0; i < ARRAY_SIZE(bad); i++) {
+			f = frame(DAQCAP_FMT_NV12, patterns[p], 640, 480, 5,
+				  321);
+			f.crop = bad[i];
+			n = daqcap_pattern_line_bytes(f.format, bad[i].width);
+			EXPECT(daqcap_pattern_rows(f.format, bad[i].height) ==
+			       (bad[i].height % 2 ? 0 : bad[i].height * 3 / 2),
+			       "rows of window %zu\n", i);
+			buf = xmalloc(n + CANARY_BYTES);
+			/* The rows a valid window would have, and more. */
+			rows = bad[i].height * 2 + 1;
+			for (y = 0; y < rows; y++) {
+				memset(buf, CANARY, n + CANARY_BYTES);
+				daqcap_pattern_render_line(&f, y, buf);
+				for (o = 0; o < n && !buf[o]; o++)
+					;
+				EXPECT(o == n, "NV12 %s window %zu row %u: "
+				       "byte %zu not 0\n",
+				       daqcap_pattern_name(f.pattern), i, y,
+				       o);
+				EXPECT(canary_intact(buf + n, CANARY_BYTES),
+				       "NV12 window %zu: wrote past the row\n",
+				       i);
+				got = daqcap_pattern_check_line(&f, y, buf);
+				EXPECT(got == -1, "NV12 window %zu row %u: "
+				       "zeros check as %ld\n", i, y, got);
+				buf[n / 2] = 0x10;
+				got = daqcap_pattern_check_line(&f, y, buf);
+				EXPECT(got == (long)(n / 2), "NV12 window %zu "
+				       "row %u: non-zero byte %zu, check_line "
+				       "says %ld\n", i, y, n / 2, got);
+			}
+			/*
+			 * NV16 takes the window: its first chroma row is a
+			 * slice of the frame's chroma row of line top.
+			 */
+			g = f;
+			g.format = DAQCAP_FMT_NV16;
+			daqcap_pattern_render_line(&g, bad[i].height, buf);
+			g.crop = window(0, 0, 0, 0);
+			daqcap_pattern_render_line(&g, 480 + bad[i].top, full);
+			EXPECT(!memcmp(buf, full + bad[i].left, n),
+			       "NV16 %s window %zu: first chroma row\n",
+			       daqcap_pattern_name(g.pattern), i);
+			free(buf);
+		}
+	}
+}
+
+/* ---- NV12 and NV16 ------------------------------------------------------- */
+
+/*
+ * First pixel of NV12 or NV16 row @y of @f (whole frame) that is not what
+ * the YUYV lines at @yuyv (@n bytes each) have, or @f->width if none: Y
+ * bytes for a luma row, Cb Cr bytes of the line's pairs for a chroma row.
+ */
+static uint32_t nv_row_vs_yuyv(const struct daqcap_pattern_frame *f,
+			       uint32_t y, const uint8_t *row,
+			       const uint8_t *yuyv, size_t n)
+{
+	const uint8_t *src;
+	uint32_t line, x;
+
+	if (y < f->height) {
+		/* Y0 Cb Y1 Cr: the Y bytes. */
+		src = yuyv + y * n;
+		for (x = 0; x < f->width; x++)
+			if (row[x] != src[2 * x])
+				return x;
+		return x;
+	}
+	line = y - f->height;
+	if (f->format == DAQCAP_FMT_NV12)
+		line *= 2;	/* the upper line of the pair */
+	/* The Cb and Cr bytes of each pair. */
+	src = yuyv + line * n;
+	for (x = 0; x < f->width; x += 2)
+		if (row[x] != src[2 * x + 1] || row[x + 1] != src[2 * x + 3])
+			return x;
+	return x;
+}
+
+/*
+ * BARS NV12 and NV16 rows against YUYV lines rendered here: a luma row
+ * holds YUYV's Y bytes of its line, a chroma row the Cb Cr of YUYV's line
+ * (of the upper line 2j for NV12's chroma row j).
+ */
+static void test_nv_bars_yuyv(uint32_t unused)
+{
+	static const struct {
+		uint32_t width, height, input, seq;
+	} c[] = {
+		{ 640, 480, 3, 116 }, { 322, 242, 12, 150 }, { 2, 2, 0, 0 },
+		{ 16, 16, 1, 5 }, { 8, 64, 0, 12345 },
+		{ 100, 300, 15, 0xffffffff },
+		{ 4098, 20, 7, 9 },		/* rows wider than 4 KiB */
+		{ 1920, 1080, 2, 77 }, { 24, 130, 9, 12345678 },
+		{ 400, 360, 3, 150 },		/* k = 3: edges on odd lines */
+	};
+	static const uint32_t fmts[] = { DAQCAP_FMT_NV12, DAQCAP_FMT_NV16 };
+	struct daqcap_pattern_frame f, yuyv;
+	uint32_t y, rows, bad;
+	size_t i, k, n, count = 0;
+	uint8_t *ref, *row;
+	long got;
+
+	(void)unused;
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		yuyv = frame(DAQCAP_FMT_YUYV, DAQCAP_PATTERN_BARS, c[i].width,
+			     c[i].height, c[i].input, c[i].seq);
+		n = (size_t)c[i].width * 2;
+		ref = xmalloc(n * c[i].height);
+		for (y = 0; y < c[i].height; y++)
+			daqcap_pattern_render_line(&yuyv, y, ref + y * n);
+		row = xmalloc(c[i].width);
+		for (k = 0; k < ARRAY_SIZE(fmts); k++) {
+			f = yuyv;
+			f.format = fmts[k];
+			rows = daqcap_pattern_rows(f.format, f.height);
+			for (y = 0; y < rows; y++, count++) {
+				daqcap_pattern_render_line(&f, y, row);
+				bad = nv_row_vs_yuyv(&f, y, row, ref, n);
+				if (bad != f.width) {
+					fail("%s %ux%u input %u seq %u row %u: "
+					     "pixel %u is not YUYV's\n",
+					     all_formats[f.format], f.width,
+					     f.height, f.input, f.sequence, y,
+					     bad);
+					break;
+				}
+				got = daqcap_pattern_check_line(&f, y, row);
+				if (got != -1) {
+					fail("%s %ux%u row %u: check_line says "
+					     "%ld\n", all_formats[f.format],
+					     f.width, f.height, y, got);
+					break;
+				}
+			}
+		}
+		free(row);
+		free(ref);
+	}
+	ksft_print_msg("%zu NV12 and NV16 rows compared with YUYV\n", count);
+}
+
+/*
+ * VERIFY NV12 and NV16 rows are seeded by their row number in memory: row r
+ * is GREY's line r of a frame as tall as the rows. A window's rows use the
+ * frame's row numbers, from byte left.
+ */
+static void test_nv_verify_rows(uint32_t unused)
+{
+	static const struct {
+		uint32_t width, height, input, seq;
+	} c[] = {
+		{ 640, 480, 3, 99 }, { 2, 2, 0, 0 },
+		{ 1366, 10, 15, 0xffffffff }, { 4098, 4, 1, 2 },
+	};
+	static const uint32_t fmts[] = { DAQCAP_FMT_NV12, DAQCAP_FMT_NV16 };
+	/* Window (2, 4, 6, 4) of a 16x16 frame: window row -> frame row. */
+	static const uint32_t nv12_rows[] = { 4, 5, 6, 7, 18, 19 };
+	static const uint32_t nv16_rows[] = { 4, 5, 6, 7, 20, 21, 22, 23 };
+	/* The first chroma row of 1920x1080 NV12 input 0 frame 0: row 1080. */
+	static const uint8_t ex[10] = {
+		0x45, 0xff, 0x49, 0xd0, 0xfe, 0x78, 0x81, 0x6e, 0xb7, 0xf2,
+	};
+	struct daqcap_pattern_frame f, grey;
+	uint8_t *row, *want, buf[1920];
+	uint32_t y, rows, seed;
+	const uint32_t *map;
+	size_t i, k, o;
+
+	(void)unused;
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		for (k = 0; k < ARRAY_SIZE(fmts); k++) {
+			f = frame(fmts[k], DAQCAP_PATTERN_VERIFY, c[i].width,
+				  c[i].height, c[i].input, c[i].seq);
+			rows = daqcap_pattern_rows(f.format, f.height);
+			grey = f;
+			grey.format = DAQCAP_FMT_GREY;
+			grey.height = rows;
+			row = xmalloc(c[i].width);
+			want = xmalloc(c[i].width);
+			for (y = 0; y < rows; y++) {
+				daqcap_pattern_render_line(&f, y, row);
+				daqcap_pattern_render_line(&grey, y, want);
+				seed = ref_seed(f.input, f.sequence, y);
+				for (o = 0; o < c[i].width; o++)
+					if (row[o] != ref_verify_byte(seed, o))
+						break;
+				EXPECT(o == c[i].width && !memcmp(row, want, o),
+				       "%s %ux%u VERIFY row %u: byte %zu\n",
+				       all_formats[f.format], f.width, f.height,
+				       y, o);
+			}
+			free(want);
+			free(row);
+		}
+	}
+
+	for (k = 0; k < ARRAY_SIZE(fmts); k++) {
+		f = frame(fmts[k], DAQCAP_PATTERN_VERIFY, 16, 16, 1, 2);
+		f.crop = window(2, 4, 6, 4);
+		rows = daqcap_pattern_rows(f.format, 4);
+		map = f.format == DAQCAP_FMT_NV12 ? nv12_rows : nv16_rows;
+		EXPECT(rows == (f.format == DAQCAP_FMT_NV12 ? 6 : 8),
+		       "%s window rows %u\n", all_formats[f.format], rows);
+		for (y = 0; y < rows; y++) {
+			daqcap_pattern_render_line(&f, y, buf);
+			seed = ref_seed(1, 2, map[y]);
+			/* Bytes 2 to 7 of the row: from mid-word. */
+			for (o = 0; o < 6; o++)
+				if (buf[o] != ref_verify_byte(seed, 2 + o))
+					break;
+			EXPECT(o == 6, "%s window (2, 4, 6, 4) row %u is not "
+			       "frame row %u\n", all_formats[f.format], y,
+			       map[y]);
+		}
+	}
+
+	f = frame(DAQCAP_FMT_NV12, DAQCAP_PATTERN_VERIFY, 1920, 1080, 0, 0);
+	daqcap_pattern_render_line(&f, 1080, buf);
+	EXPECT(!memcmp(buf, ex, sizeof(ex)), "NV12 row 1080 example\n");
+	EXPECT(daqcap_pattern_verify_seed(0, 0, 1080) == 0xd049ff45,
+	       "seed of row 1080\n");
+}
+
 /* ---- Throughput (informative) -------------------------------------------- */
 
 static double now(void)
@@ -1415,18 +1933,18 @@ static void throughput(const char *what, uint32_t fmt, uint32_t pattern,
 {
 	struct daqcap_pattern_frame f = frame(fmt, pattern, 1920, 1080, 0, 0);
 	size_t n = daqcap_pattern_line_bytes(fmt, 1920);
-	uint8_t *buf = xmalloc(n * 1080);
+	uint32_t rows = daqcap_pattern_rows(fmt, 1080), y;
+	uint8_t *buf = xmalloc(n * rows);
 	double elapsed = 0, t;
 	uint64_t bytes = 0;
 	long bad = 0;
-	uint32_t y;
 
 	for (f.sequence = 0; elapsed < 0.25 || f.sequence < 3; f.sequence++) {
 		if (check)	/* untimed: the frame to check */
-			for (y = 0; y < 1080; y++)
+			for (y = 0; y < rows; y++)
 				daqcap_pattern_render_line(&f, y, buf + y * n);
 		t = now();
-		for (y = 0; y < 1080; y++) {
+		for (y = 0; y < rows; y++) {
 			if (check)
 				bad |= daqcap_pattern_check_line(&f, y,
 								 buf + y * n) + 1;
@@ -1434,10 +1952,11 @@ static void throughput(const char *what, uint32_t fmt, uint32_t pattern,
 				daqcap_pattern_render_line(&f, y, buf + y * n);
 		}
 		elapsed += now() - t;
-		bytes += n * 1080;
+		bytes += n * rows;
 	}
-	ksft_print_msg("%s 1920x1080 %s: %.0f MB/s%s%s\n", what,
-		       all_formats[fmt], (double)bytes / elapsed / 1e6,
+	ksft_print_msg("%s 1920x1080 %s: %.0f MB/s, %.0f frames/s%s%s\n",
+		       what, all_formats[fmt], (double)bytes / elapsed / 1e6,
+		       f.sequence / elapsed,
 #if defined(__SANITIZE_ADDRESS__)
 		       " (ASan+UBSan build; pattern-bench has real figures)",
 #else
@@ -1456,6 +1975,7 @@ static const struct {
 } tests[] = {
 	{ "format table: bpp, names, fourccs, lookup", test_format_table, 0 },
 	{ "line_bytes of every format, odd widths included", test_line_bytes, 0 },
+	{ "rows of every format: NV12 1.5x, NV16 2x the lines", test_rows, 0 },
 	{ "VERIFY bytes match the per-byte formula", test_verify_bytes, 0 },
 	{ "VERIFY examples of PATTERN.rst, same for every format",
 	  test_verify_examples, 0 },
@@ -1472,6 +1992,12 @@ static const struct {
 	{ "crop windows are slices of the whole frame's lines", test_windows,
 	  1 },
 	{ "invalid crop windows are zero lines", test_invalid_windows, 0 },
+	{ "NV12 windows with an odd top or height are zero rows",
+	  test_invalid_nv12_windows, 0 },
+	{ "NV12 and NV16 BARS rows are YUYV's Y and Cb Cr bytes",
+	  test_nv_bars_yuyv, 0 },
+	{ "NV12 and NV16 VERIFY rows are seeded by the row number",
+	  test_nv_verify_rows, 0 },
 };
 
 int main(int argc, char **argv)
@@ -1514,6 +2040,8 @@ int main(int argc, char **argv)
 		throughput("check BARS", DAQCAP_FMT_YUYV, DAQCAP_PATTERN_BARS, 1);
 		throughput("check VERIFY", DAQCAP_FMT_YUYV,
 			   DAQCAP_PATTERN_VERIFY, 1);
+		throughput("check BARS", DAQCAP_FMT_NV12,
+			   DAQCAP_PATTERN_BARS, 1);
 	}
 
 	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0\n",

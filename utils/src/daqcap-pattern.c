@@ -6,7 +6,8 @@
  * (pattern/daqcap-pattern.c), in any of the card's pixel formats, and writes
  * it as a PPM or PGM image for a person to look at (formats other than RGB
  * are converted back to RGB for display), or as the raw bytes the card
- * would DMA, lines back to back, for other tools to compare against.
+ * would DMA, rows back to back (the lines, or for NV12 and NV16 the luma
+ * rows then the chroma rows), for other tools to compare against.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -42,20 +43,24 @@ static void usage(FILE *fp)
 "\n"
 "  -i, --input N         input index, 0 to %u (default 0)\n"
 "  -p, --pattern NAME    bars or verify (default bars)\n"
-"  -f, --format NAME     YUYV, UYVY, RGB24, BGR24, XBGR32, GREY or Y16, or a\n"
-"                        V4L2 fourcc such as RGB3 or XR24 (default YUYV)\n"
+"  -f, --format NAME     YUYV, UYVY, RGB24, BGR24, XBGR32, GREY, Y16, NV12 or\n"
+"                        NV16, or a V4L2 fourcc such as RGB3 or XR24\n"
+"                        (default YUYV)\n"
 "  -s, --size WxH        frame size, 1 to %u pixels by 1 to %u lines\n"
 "                        (default 1920x1080)\n"
 "  -n, --sequence N      hardware frame sequence, 0 to 4294967295, decimal or\n"
 "                        0x-prefixed hexadecimal (default 0)\n"
 "  -o, --output FILE     where to write; '-' is standard output\n"
-"      --raw             write the bytes the card sends (lines back to back)\n"
-"                        instead of an image\n"
+"      --raw             write the bytes the card sends instead of an image:\n"
+"                        the lines back to back, or for NV12 and NV16 the\n"
+"                        luma rows, then the chroma rows (height / 2 of them\n"
+"                        for NV12, height for NV16)\n"
 "  -h, --help            show this help and exit\n"
 "\n"
 "FILE ending in .pgm gets a greyscale PGM (16-bit for Y16, luma otherwise);\n"
-"anything else a colour PPM (P6). YUYV and UYVY are converted to RGB with\n"
-"the inverse BT.709 limited-range matrix; GREY and Y16 are shown as grey.\n"
+"anything else a colour PPM (P6). YUYV, UYVY, NV12 and NV16 are converted to\n"
+"RGB with the inverse BT.709 limited-range matrix (NV12 with the chroma of\n"
+"each pair of lines for both); GREY and Y16 are shown as grey.\n"
 "\n"
 "Exit status: 0 on success, 1 if FILE cannot be written, 2 on bad usage.\n",
 		DAQCAP_MAX_INPUTS - 1, DAQCAP_MAX_WIDTH, DAQCAP_MAX_HEIGHT);
@@ -133,9 +138,13 @@ static void yuv_to_rgb(int y, int cb, int cr, uint8_t *rgb)
 	rgb[2] = clamp8(floor_div256(298 * c + 541 * d + 128));
 }
 
-/* Convert one rendered line to 8-bit RGB for display. */
+/*
+ * Convert one rendered line to 8-bit RGB for display. For NV12 and NV16,
+ * @src is the line's luma row and @chroma the chroma row that goes with it;
+ * @chroma is unused for the other formats.
+ */
 static void line_to_rgb(uint32_t format, uint32_t width, const uint8_t *src,
-			uint8_t *rgb)
+			const uint8_t *chroma, uint8_t *rgb)
 {
 	uint32_t x;
 
@@ -167,6 +176,11 @@ static void line_to_rgb(uint32_t format, uint32_t width, const uint8_t *src,
 		case DAQCAP_FMT_Y16:	/* little-endian: high byte second */
 			rgb[0] = rgb[1] = rgb[2] = src[2 * x + 1];
 			break;
+		case DAQCAP_FMT_NV12:	/* Y; Cb Cr of the pair */
+		case DAQCAP_FMT_NV16:
+			yuv_to_rgb(src[x], chroma[x & ~1u],
+				   chroma[(x & ~1u) + 1], rgb);
+			break;
 		}
 	}
 }
@@ -192,10 +206,10 @@ int main(int argc, char **argv)
 	};
 	enum output_kind kind = OUT_PPM;
 	const char *out = NULL;
-	uint8_t *line, *pix;
-	size_t n, i;
+	uint8_t *line, *chroma, *pix;
+	uint32_t y, x, rows;
 	int c, raw = 0, v, ok;
-	uint32_t y, x;
+	size_t n, i;
 	FILE *fp;
 
 	while ((c = getopt_long(argc, argv, "i:p:f:s:n:o:h", opts, NULL)) !=
@@ -219,7 +233,7 @@ int main(int argc, char **argv)
 			if (v < 0)
 				usage_error("invalid --format '%s': expected "
 					    "YUYV, UYVY, RGB24, BGR24, XBGR32, "
-					    "GREY or Y16", optarg);
+					    "GREY, Y16, NV12 or NV16", optarg);
 			f.format = (uint32_t)v;
 			break;
 		case 's':
@@ -260,6 +274,10 @@ int main(int argc, char **argv)
 	if (!n)
 		usage_error("%s needs an even width, not %u",
 			    daqcap_format_name(f.format), f.width);
+	rows = daqcap_pattern_rows(f.format, f.height);
+	if (!rows)
+		usage_error("%s needs an even height, not %u",
+			    daqcap_format_name(f.format), f.height);
 
 	if (raw)
 		kind = OUT_RAW;
@@ -267,8 +285,9 @@ int main(int argc, char **argv)
 		kind = OUT_PGM;
 
 	line = malloc(n);
+	chroma = malloc(n);
 	pix = malloc((size_t)f.width * 3);
-	if (!line || !pix) {
+	if (!line || !chroma || !pix) {
 		fprintf(stderr, PROG ": out of memory\n");
 		return 1;
 	}
@@ -290,14 +309,21 @@ int main(int argc, char **argv)
 		fprintf(fp, "P5\n%u %u\n%u\n", f.width, f.height,
 			f.format == DAQCAP_FMT_Y16 ? 65535 : 255);
 
-	for (y = 0; y < f.height; y++) {
+	/* Raw: every row; images: one line (luma row) at a time. */
+	for (y = 0; y < (kind == OUT_RAW ? rows : f.height); y++) {
 		daqcap_pattern_render_line(&f, y, line);
+		/* The chroma row of NV12's and NV16's line y. */
+		if (kind != OUT_RAW && f.format == DAQCAP_FMT_NV12)
+			daqcap_pattern_render_line(&f, f.height + y / 2,
+						   chroma);
+		else if (kind != OUT_RAW && f.format == DAQCAP_FMT_NV16)
+			daqcap_pattern_render_line(&f, f.height + y, chroma);
 		switch (kind) {
 		case OUT_RAW:
 			ok = fwrite(line, 1, n, fp) == n;
 			break;
 		case OUT_PPM:
-			line_to_rgb(f.format, f.width, line, pix);
+			line_to_rgb(f.format, f.width, line, chroma, pix);
 			ok = fwrite(pix, 3, f.width, fp) == f.width;
 			break;
 		case OUT_PGM:
@@ -310,7 +336,7 @@ int main(int argc, char **argv)
 				ok = fwrite(pix, 2, f.width, fp) == f.width;
 				break;
 			}
-			line_to_rgb(f.format, f.width, line, pix);
+			line_to_rgb(f.format, f.width, line, chroma, pix);
 			/* Full-range luma of the displayed colour. */
 			for (i = 0; i < f.width; i++)
 				pix[i] = (uint8_t)((54 * pix[3 * i] +
@@ -332,6 +358,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	free(pix);
+	free(chroma);
 	free(line);
 	return 0;
 }
