@@ -339,11 +339,11 @@ static void check_frame(Card *c, uint64_t addr, uint32_t stride, uint32_t in,
         .input = in, .pattern = pattern, .format = fmt,
         .width = w, .height = h, .sequence = seq,
     };
-    size_t lb = daqcap_pattern_line_bytes(fmt, w);
-    g_autofree uint8_t *buf = g_malloc((size_t)stride * h);
+    uint32_t rows = daqcap_pattern_rows(fmt, h);
+    g_autofree uint8_t *buf = g_malloc((size_t)stride * rows);
 
-    qtest_memread(c->qts, addr, buf, (size_t)stride * h);
-    for (uint32_t l = 0; l < h; l++) {
+    qtest_memread(c->qts, addr, buf, (size_t)stride * rows);
+    for (uint32_t l = 0; l < rows; l++) {
         long bad = daqcap_pattern_check_line(&pf, l, buf + (size_t)l * stride);
 
         if (bad >= 0) {
@@ -352,7 +352,6 @@ static void check_frame(Card *c, uint64_t addr, uint32_t stride, uint32_t in,
         }
         g_assert_cmpint(bad, ==, -1);
     }
-    (void)lb;
 }
 
 /* ---- Identity and registers --------------------------------------------- */
@@ -825,7 +824,8 @@ static void crop_capture(uint32_t fmt, uint32_t pattern, uint32_t x,
                          uint32_t y, uint32_t w, uint32_t h)
 {
     uint32_t lb = daqcap_pattern_line_bytes(fmt, w), stride = lb + 6;
-    uint32_t chunk = 8, nchunks = (h + chunk - 1) / chunk, size = stride * h;
+    uint32_t rows = daqcap_pattern_rows(fmt, h);
+    uint32_t chunk = 8, nchunks = (h + chunk - 1) / chunk, size = stride * rows;
     struct daqcap_pattern_frame pf = {
         .input = VGA_INPUT, .pattern = pattern, .format = fmt,
         .width = VGA_W, .height = VGA_H, .sequence = 0,
@@ -863,7 +863,7 @@ static void crop_capture(uint32_t fmt, uint32_t pattern, uint32_t x,
                          (y + end) * VGA_LINE_PS / 1000);
     }
     qtest_memread(c.qts, buf, img, size);
-    for (uint32_t l = 0; l < h; l++) {
+    for (uint32_t l = 0; l < rows; l++) {
         g_assert_cmpint(daqcap_pattern_check_line(&pf, l, img + l * stride),
                         ==, -1);
         for (uint32_t b = lb; b < stride; b++) {
@@ -874,7 +874,7 @@ static void crop_capture(uint32_t fmt, uint32_t pattern, uint32_t x,
     pf.width = w;
     pf.height = h;
     pf.crop = (struct daqcap_pattern_window){ 0 };
-    for (uint32_t l = 0; l < h; l++) {
+    for (uint32_t l = 0; l < rows; l++) {
         if (daqcap_pattern_check_line(&pf, l, img + l * stride) >= 0) {
             drawn_at_window_size = false;
         }
@@ -896,6 +896,9 @@ static void test_crop(void)
     /* The bottom right corner: bars, the box and the ramp. */
     crop_capture(DAQCAP_FMT_YUYV, DAQCAP_PATTERN_BARS, 320, 400, 320, 80);
     crop_capture(DAQCAP_FMT_Y16, DAQCAP_PATTERN_BARS, 6, 10, 200, 100);
+    /* Two planes: each has its window's rows. */
+    crop_capture(DAQCAP_FMT_NV12, DAQCAP_PATTERN_BARS, 100, 50, 200, 60);
+    crop_capture(DAQCAP_FMT_NV16, DAQCAP_PATTERN_VERIFY, 6, 11, 34, 21);
 
     card_start(&c, "");
     /* An odd X would split a 4:2:2 pair: refused at enable. */
@@ -959,7 +962,8 @@ static void capture_check_how(uint32_t fmt, uint32_t w, uint32_t h,
     Chan ch;
     uint32_t lb = daqcap_pattern_line_bytes(fmt, w);
     uint32_t stride = lb + extra_stride;
-    uint32_t size = stride * h;
+    uint32_t rows = daqcap_pattern_rows(fmt, h);
+    uint32_t size = stride * rows;
     uint64_t pool, addr[8];
     uint32_t len[8];
     g_autofree uint8_t *img = g_malloc(size);
@@ -1006,7 +1010,7 @@ static void capture_check_how(uint32_t fmt, uint32_t w, uint32_t h,
         qtest_memread(c.qts, addr[i], img + (addr[i] - pool - 61 * i - 3),
                       len[i]);
     }
-    for (uint32_t l = 0; l < h; l++) {
+    for (uint32_t l = 0; l < rows; l++) {
         struct daqcap_pattern_frame pf = {
             .input = VGA_INPUT, .pattern = pattern, .format = fmt,
             .width = w, .height = h, .sequence = 0,
@@ -1053,12 +1057,103 @@ static void test_chain(void)
                       segs, 1, true);
 }
 
+/*
+ * NV12 and NV16 write a chunk's chroma rows with its luma lines: when chunk
+ * k is posted, the chroma of every line (NV16) or of every completed pair
+ * of lines (NV12) up to its last is in memory, and none beyond. Chunks of
+ * 5 lines end mid-pair.
+ */
+static void test_two_planes(void)
+{
+    static const uint32_t fmts[] = { DAQCAP_FMT_NV12, DAQCAP_FMT_NV16 };
+    uint32_t w = 64, h = 40, chunk = 5, nchunks = h / chunk;
+
+    for (unsigned f = 0; f < ARRAY_SIZE(fmts); f++) {
+        uint32_t fmt = fmts[f], rows = daqcap_pattern_rows(fmt, h);
+        uint32_t size = w * rows;
+        struct daqcap_pattern_frame pf = {
+            .input = VGA_INPUT, .pattern = DAQCAP_PATTERN_VERIFY,
+            .format = fmt, .width = w, .height = h, .sequence = 0,
+        };
+        g_autofree uint8_t *img = g_malloc(size);
+        uint64_t buf;
+        Card c;
+        Chan ch;
+        Cpl cpl[4];
+
+        card_start(&c, "");
+        wr(&c, DAQCAP_INPUT_BASE(VGA_INPUT) + DAQCAP_IN_PATTERN,
+           DAQCAP_PATTERN_VERIFY);
+        buf = guest_alloc(&c.alloc, size);
+        qtest_memset(c.qts, buf, 0xa5, size);
+        chan_setup(&c, &ch, 0, VGA_INPUT, fmt, w, h, w, chunk, 4, 6);
+        queue_simple(&ch, buf, size, 1);
+        chan_enable(&ch, VGA_INPUT);
+        sync_sof(&ch);
+        for (uint32_t k = 0; k < nchunks; k++) {
+            uint32_t done = (k + 1) * chunk;
+            uint32_t chroma_done = fmt == DAQCAP_FMT_NV12 ? done / 2 : done;
+
+            step(&c, chunk * VGA_LINE_NS + 100);
+            g_assert_cmpuint(drain(&ch, cpl, 4), ==, 1);
+            g_assert_cmpuint(cpl[0].chunk, ==, k);
+            qtest_memread(c.qts, buf, img, size);
+            for (uint32_t r = 0; r < rows; r++) {
+                bool written = r < h ? r < done : r - h < chroma_done;
+                const uint8_t *row = img + (size_t)r * w;
+
+                if (written) {
+                    g_assert_cmpint(daqcap_pattern_check_line(&pf, r, row),
+                                    ==, -1);
+                } else {
+                    for (uint32_t b = 0; b < w; b++) {
+                        g_assert_cmphex(row[b], ==, 0xa5);
+                    }
+                }
+            }
+        }
+        g_assert_cmpuint(crd(&ch, DAQCAP_CH_BYTES_LO), ==, size);
+        card_stop(&c);
+    }
+
+    /* NV12 needs an even height; NV16, like YUYV, an even width. */
+    {
+        Card c;
+        Chan ch;
+
+        card_start(&c, "");
+        chan_setup(&c, &ch, 0, VGA_INPUT, DAQCAP_FMT_NV12, 64, 37, 64, 16,
+                   4, 4);
+        cwr(&ch, DAQCAP_CH_CTRL, DAQCAP_CH_CTRL_ENABLE |
+            VGA_INPUT << DAQCAP_CH_CTRL_INPUT_SHIFT);
+        g_assert_cmphex(crd(&ch, DAQCAP_CH_STATUS), ==,
+                        DAQCAP_CH_STATUS_CONFIG_ERR);
+        chan_setup(&c, &ch, 0, VGA_INPUT, DAQCAP_FMT_NV16, 63, 38, 64, 16,
+                   4, 4);
+        cwr(&ch, DAQCAP_CH_CTRL, DAQCAP_CH_CTRL_ENABLE |
+            VGA_INPUT << DAQCAP_CH_CTRL_INPUT_SHIFT);
+        g_assert_cmphex(crd(&ch, DAQCAP_CH_STATUS), ==,
+                        DAQCAP_CH_STATUS_CONFIG_ERR);
+        /* A 4:2:0 window starts on an even line. */
+        chan_setup(&c, &ch, 0, VGA_INPUT, DAQCAP_FMT_NV12, 64, 38, 64, 16,
+                   4, 4);
+        cwr(&ch, DAQCAP_CH_CROP_ORIGIN, 3 << DAQCAP_CROP_Y_SHIFT);
+        cwr(&ch, DAQCAP_CH_CTRL, DAQCAP_CH_CTRL_ENABLE | DAQCAP_CH_CTRL_CROP |
+            VGA_INPUT << DAQCAP_CH_CTRL_INPUT_SHIFT);
+        g_assert_cmphex(crd(&ch, DAQCAP_CH_STATUS), ==,
+                        DAQCAP_CH_STATUS_CONFIG_ERR);
+        card_stop(&c);
+    }
+}
+
 static void test_formats(void)
 {
     static const uint32_t segs[] = { 1000, 3, 4093, 65536, 777 };
 
     for (uint32_t fmt = 0; fmt < DAQCAP_FMT_COUNT; fmt++) {
-        capture_check(fmt, 64, 37, 0, 16, DAQCAP_PATTERN_VERIFY, segs, 5);
+        /* 4:2:0 needs an even height: 38 lines, still no multiple of 16. */
+        capture_check(fmt, 64, fmt == DAQCAP_FMT_NV12 ? 38 : 37, 0, 16,
+                      DAQCAP_PATTERN_VERIFY, segs, 5);
         capture_check(fmt, 320, 100, 13, 16, DAQCAP_PATTERN_BARS, segs, 5);
         capture_check(fmt, 640, 480, 0, 16, DAQCAP_PATTERN_BARS, segs, 1);
     }
@@ -2766,6 +2861,7 @@ int main(int argc, char **argv)
     qtest_add_func("/daqcap/formats", test_formats);
     qtest_add_func("/daqcap/chain", test_chain);
     qtest_add_func("/daqcap/crop", test_crop);
+    qtest_add_func("/daqcap/two-planes", test_two_planes);
     qtest_add_func("/daqcap/chunk-sizes", test_chunk_sizes);
     qtest_add_func("/daqcap/drops-and-wrap", test_drops_and_wrap);
     qtest_add_func("/daqcap/short-buffer", test_short_buffer);

@@ -270,6 +270,7 @@ struct DaqcapState {
 #define DAQCAP_MAX_SEGMENTS \
     MAX(DAQCAP_CHAIN_MAX, 1u << DAQCAP_RING_MAX_LOG2)
 
+/* A chunk's lines of 4 bytes a pixel, or its luma and chroma rows. */
 #define DAQCAP_STAGING_SIZE \
     ((size_t)DAQCAP_MAX_CHUNK_LINES * DAQCAP_MAX_WIDTH * 4)
 
@@ -1253,6 +1254,64 @@ static int64_t daqcap_chunk_end_ns(DaqcapChannel *ch, uint32_t k)
     return ch->sof_ns + (int64_t)((uint64_t)end_line * in->line_ps / 1000);
 }
 
+/*
+ * The chroma rows (rows in memory order, see pattern/PATTERN.rst) that
+ * luma lines [@a, @b) of a frame @h lines high complete: NV16's lines'
+ * own; NV12's line pairs, each done when its second line has arrived;
+ * none for a one-plane format.
+ */
+static void daqcap_chroma_rows(uint32_t format, uint32_t h, uint32_t a,
+                               uint32_t b, uint32_t *row, uint32_t *n)
+{
+    switch (format) {
+    case DAQCAP_FMT_NV16:
+        *row = h + a;
+        *n = b - a;
+        break;
+    case DAQCAP_FMT_NV12:
+        *row = h + a / 2;
+        *n = b / 2 - a / 2;
+        break;
+    default:
+        *row = 0;
+        *n = 0;
+        break;
+    }
+}
+
+/*
+ * Write @n rendered rows from @src at the places of rows [@row, @row + @n)
+ * in the buffer, never past its end (ERR_SHORT then).
+ */
+static MemTxResult daqcap_write_rows(DaqcapChannel *ch, const uint8_t *src,
+                                     uint32_t row, uint32_t n,
+                                     uint32_t *status, uint64_t *written)
+{
+    uint32_t lb = ch->frame_line_bytes;
+    bool contiguous = ch->frame_stride == lb;
+    MemTxResult res = MEMTX_OK;
+
+    for (uint32_t i = 0; i < n && res == MEMTX_OK; ) {
+        uint64_t off = (uint64_t)(row + i) * ch->frame_stride;
+        uint32_t m = contiguous ? n - i : 1;
+        uint64_t len = (uint64_t)m * lb;
+
+        if (off >= ch->buf_len) {
+            *status |= DAQCAP_CPL_STATUS_ERR_SHORT;
+            break;
+        }
+        if (off + len > ch->buf_len) {
+            /* Nothing is ever written past the end of a buffer. */
+            len = ch->buf_len - off;
+            *status |= DAQCAP_CPL_STATUS_ERR_SHORT;
+        }
+        res = daqcap_buf_write(ch, off, src + (size_t)i * lb, len);
+        *written += len;
+        i += m;
+    }
+    return res;
+}
+
 /* Render and write chunk @k of the frame in progress, then post it. */
 static void daqcap_do_chunk(DaqcapChannel *ch, uint32_t k)
 {
@@ -1273,9 +1332,11 @@ static void daqcap_do_chunk(DaqcapChannel *ch, uint32_t k)
         },
     };
     uint64_t written = 0;
-    bool contiguous = ch->frame_stride == lb;
+    uint32_t crow, crows;
     MemTxResult res = MEMTX_OK;
 
+    daqcap_chroma_rows(ch->frame_format, ch->frame_height, first,
+                       first + lines, &crow, &crows);
     if (k == ch->fifo_chunk) {
         status |= DAQCAP_CPL_STATUS_ERR_FIFO;
         daqcap_chan_raise(ch, DAQCAP_CH_IRQ_FIFO_OVERFLOW);
@@ -1284,6 +1345,10 @@ static void daqcap_do_chunk(DaqcapChannel *ch, uint32_t k)
     if (!(status & DAQCAP_CPL_STATUS_NO_DATA)) {
         for (uint32_t i = 0; i < lines; i++) {
             daqcap_pattern_render_line(&pf, first + i, ch->staging + (size_t)i * lb);
+        }
+        for (uint32_t i = 0; i < crows; i++) {
+            daqcap_pattern_render_line(&pf, crow + i,
+                                       ch->staging + (size_t)(lines + i) * lb);
         }
         if (ch->faults & DAQCAP_FAULT_DMA) {
             ch->faults &= ~DAQCAP_FAULT_DMA;
@@ -1300,23 +1365,14 @@ static void daqcap_do_chunk(DaqcapChannel *ch, uint32_t k)
                              ch->cookie);
             res = daqcap_dma_write(ch->card, 0, ch->staging, lb);
         }
-        for (uint32_t i = 0; i < lines && res == MEMTX_OK; ) {
-            uint64_t off = (uint64_t)(first + i) * ch->frame_stride;
-            uint32_t n = contiguous ? lines - i : 1;
-            uint64_t len = (uint64_t)n * lb;
-
-            if (off >= ch->buf_len) {
-                status |= DAQCAP_CPL_STATUS_ERR_SHORT;
-                break;
-            }
-            if (off + len > ch->buf_len) {
-                /* Nothing is ever written past the end of a buffer. */
-                len = ch->buf_len - off;
-                status |= DAQCAP_CPL_STATUS_ERR_SHORT;
-            }
-            res = daqcap_buf_write(ch, off, ch->staging + (size_t)i * lb, len);
-            written += len;
-            i += n;
+        /* A chunk's chroma rows land with its luma lines. */
+        if (res == MEMTX_OK) {
+            res = daqcap_write_rows(ch, ch->staging, first, lines, &status,
+                                    &written);
+        }
+        if (res == MEMTX_OK && crows) {
+            res = daqcap_write_rows(ch, ch->staging + (size_t)lines * lb,
+                                    crow, crows, &status, &written);
         }
         if (res != MEMTX_OK) {
             daqcap_chan_halt(ch, DAQCAP_CH_IRQ_DMA_ERROR, "data write failed");
@@ -1462,11 +1518,13 @@ static bool daqcap_channel_config_ok(DaqcapChannel *ch, const char **why)
     if (!daqcap_format_ok(ch->format)) {
         *why = "unsupported format";
     } else if (w == 0 || w > DAQCAP_MAX_WIDTH || h == 0 ||
-               h > DAQCAP_MAX_HEIGHT || lb == 0) {
+               h > DAQCAP_MAX_HEIGHT || lb == 0 ||
+               daqcap_pattern_rows(ch->format, h) == 0) {
         *why = "bad frame size";
     } else if ((ch->ctrl & DAQCAP_CH_CTRL_CROP) &&
                (x & 1 || x + w > DAQCAP_MAX_WIDTH ||
-                y + h > DAQCAP_MAX_HEIGHT)) {
+                y + h > DAQCAP_MAX_HEIGHT ||
+                (ch->format == DAQCAP_FMT_NV12 && y & 1))) {
         *why = "bad crop origin";
     } else if (ch->stride < lb || ch->stride > DAQCAP_MAX_STRIDE) {
         *why = "bad stride";

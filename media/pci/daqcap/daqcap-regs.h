@@ -268,8 +268,15 @@
 #define DAQCAP_FMT_XBGR32		4	/* B G R X(0xff), 4 bytes/pixel */
 #define DAQCAP_FMT_GREY			5	/* Y, 1 byte/pixel */
 #define DAQCAP_FMT_Y16			6	/* Y 16-bit little-endian, 2 bytes/pixel */
-#define DAQCAP_FMT_COUNT		7
-#define DAQCAP_FORMATS_ALL		0x0000007f
+/*
+ * Two planes in one buffer: the frame's luma lines (Y, 1 byte/pixel), then
+ * its chroma lines (Cb Cr pairs, 1 byte/pixel), all at STRIDE; chroma line
+ * j starts at (height + j) * STRIDE. Width even; NV12's height even too.
+ */
+#define DAQCAP_FMT_NV12			7	/* 4:2:0: height / 2 chroma lines */
+#define DAQCAP_FMT_NV16			8	/* 4:2:2: height chroma lines */
+#define DAQCAP_FMT_COUNT		9
+#define DAQCAP_FORMATS_ALL		0x000001ff
 
 /* ---- Submission descriptor (16 bytes, in host memory) ------------------ */
 
