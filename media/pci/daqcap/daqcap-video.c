@@ -26,13 +26,15 @@
 #include "daqcap-compat.h"
 
 const struct daqcap_format daqcap_formats[] = {
-	{ V4L2_PIX_FMT_YUYV, DAQCAP_FMT_YUYV, 2, true },
-	{ V4L2_PIX_FMT_UYVY, DAQCAP_FMT_UYVY, 2, true },
-	{ V4L2_PIX_FMT_RGB24, DAQCAP_FMT_RGB24, 3, false },
-	{ V4L2_PIX_FMT_BGR24, DAQCAP_FMT_BGR24, 3, false },
-	{ V4L2_PIX_FMT_XBGR32, DAQCAP_FMT_XBGR32, 4, false },
-	{ V4L2_PIX_FMT_GREY, DAQCAP_FMT_GREY, 1, false },
-	{ V4L2_PIX_FMT_Y16, DAQCAP_FMT_Y16, 2, false },
+	{ V4L2_PIX_FMT_YUYV, DAQCAP_FMT_YUYV, 2, true, 0 },
+	{ V4L2_PIX_FMT_UYVY, DAQCAP_FMT_UYVY, 2, true, 0 },
+	{ V4L2_PIX_FMT_RGB24, DAQCAP_FMT_RGB24, 3, false, 0 },
+	{ V4L2_PIX_FMT_BGR24, DAQCAP_FMT_BGR24, 3, false, 0 },
+	{ V4L2_PIX_FMT_XBGR32, DAQCAP_FMT_XBGR32, 4, false, 0 },
+	{ V4L2_PIX_FMT_GREY, DAQCAP_FMT_GREY, 1, false, 0 },
+	{ V4L2_PIX_FMT_Y16, DAQCAP_FMT_Y16, 2, false, 0 },
+	{ V4L2_PIX_FMT_NV12, DAQCAP_FMT_NV12, 1, true, 2 },
+	{ V4L2_PIX_FMT_NV16, DAQCAP_FMT_NV16, 1, true, 1 },
 };
 
 /*
@@ -140,7 +142,10 @@ static void daqcap_fill_format(struct daqcap_chan *chan,
 	/* A larger stride is the user's choice; the card takes any. */
 	pix->bytesperline = clamp_t(u32, pix->bytesperline, min_bpl,
 				    DAQCAP_MAX_STRIDE);
-	pix->sizeimage = pix->bytesperline * pix->height;
+	/* Both planes at the same stride, the chroma right after the luma. */
+	pix->sizeimage = pix->bytesperline *
+			 (pix->height + (fmt->chroma_vdiv ?
+					 pix->height / fmt->chroma_vdiv : 0));
 	pix->colorspace = V4L2_COLORSPACE_REC709;
 	pix->xfer_func = V4L2_XFER_FUNC_709;
 	pix->ycbcr_enc = V4L2_YCBCR_ENC_709;
@@ -437,11 +442,15 @@ static struct v4l2_rect daqcap_crop_bounds(struct daqcap_chan *chan)
 }
 
 /*
- * Make @r a window the card takes: at least DAQCAP_CROP_MIN square, inside
- * the timings' frame, starting on an even pixel (CROP_ORIGIN), and, unless
- * it is the frame's whole width, of even width, as YUYV and UYVY need.
+ * Make @r a window the card takes in format @fmt: at least DAQCAP_CROP_MIN
+ * square, inside the timings' frame, starting on an even pixel
+ * (CROP_ORIGIN), and, unless it is the frame's whole width, of even width,
+ * as the 4:2:2 and 4:2:0 formats need; NV12's also on an even line, of an
+ * even height.
  */
-static void daqcap_crop_adjust(struct daqcap_chan *chan, struct v4l2_rect *r)
+static void daqcap_crop_adjust(struct daqcap_chan *chan,
+			       const struct daqcap_format *fmt,
+			       struct v4l2_rect *r)
 {
 	static const struct v4l2_rect min = {
 		.width = DAQCAP_CROP_MIN, .height = DAQCAP_CROP_MIN,
@@ -452,8 +461,12 @@ static void daqcap_crop_adjust(struct daqcap_chan *chan, struct v4l2_rect *r)
 	v4l2_rect_set_min_size(r, &min);
 	if (r->width != bounds.width)
 		r->width &= ~1U;
+	if (fmt->chroma_vdiv == 2 && r->height != bounds.height)
+		r->height &= ~1U;
 	v4l2_rect_map_inside(r, &bounds);
 	r->left &= ~1;
+	if (fmt->chroma_vdiv == 2)
+		r->top &= ~1;
 }
 
 /*
@@ -465,10 +478,12 @@ static void daqcap_try_fmt_crop(struct daqcap_chan *chan,
 				struct v4l2_pix_format *pix,
 				struct v4l2_rect *crop)
 {
+	const struct daqcap_format *fmt = daqcap_find_format(pix->pixelformat);
+
 	*crop = chan->crop;
 	crop->width = pix->width;
 	crop->height = pix->height;
-	daqcap_crop_adjust(chan, crop);
+	daqcap_crop_adjust(chan, fmt ? fmt : &daqcap_formats[0], crop);
 	daqcap_fill_format(chan, pix, crop);
 }
 
@@ -533,7 +548,7 @@ static int daqcap_s_selection(struct file *file, void *priv,
 	if (sel->type != V4L2_BUF_TYPE_VIDEO_CAPTURE ||
 	    sel->target != V4L2_SEL_TGT_CROP)
 		return -EINVAL;
-	daqcap_crop_adjust(chan, &r);
+	daqcap_crop_adjust(chan, chan->fmt, &r);
 	sel->r = r;
 	if (v4l2_rect_equal(&r, &chan->crop))
 		return 0;

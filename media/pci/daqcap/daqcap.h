@@ -94,14 +94,18 @@ struct daqcap_cpl {
  * struct daqcap_format - a pixel format the card can write
  * @fourcc: V4L2 pixel format
  * @hw_code: DAQCAP_FMT_* code for CH_FORMAT
- * @bpp: bytes per pixel
+ * @bpp: bytes per pixel of a line (of each plane's lines, for two planes)
  * @yuv: a Y'CbCr format (limited range) rather than RGB or luma (full range)
+ * @chroma_vdiv: 0 for one plane; else the lines per chroma line of the
+ *	second plane, which follows the luma lines in the buffer (1 for NV16,
+ *	2 for NV12, whose height must be even)
  */
 struct daqcap_format {
 	u32 fourcc;
 	u32 hw_code;
 	u8 bpp;
 	bool yuv;
+	u8 chroma_vdiv;
 };
 
 /**
