@@ -102,6 +102,8 @@ const struct fmtinfo formats[] = {
 	{ V4L2_PIX_FMT_XBGR32, DAQCAP_FMT_XBGR32, 4, "XBGR32" },
 	{ V4L2_PIX_FMT_GREY, DAQCAP_FMT_GREY, 1, "GREY" },
 	{ V4L2_PIX_FMT_Y16, DAQCAP_FMT_Y16, 2, "Y16" },
+	{ V4L2_PIX_FMT_NV12, DAQCAP_FMT_NV12, 1, "NV12" },
+	{ V4L2_PIX_FMT_NV16, DAQCAP_FMT_NV16, 1, "NV16" },
 };
 const int nformats = (int)ARRAY_SIZE(formats);
 
@@ -850,9 +852,10 @@ void cap_prepare(struct __test_metadata *_metadata, struct cap *c, int fd,
 		};
 	}
 	c->line_bytes = daqcap_pattern_line_bytes(fi->code, c->pix.width);
+	c->rows = daqcap_pattern_rows(fi->code, c->pix.height);
 	ASSERT_EQ((size_t)c->pix.width * fi->bpp, c->line_bytes);
 	ASSERT_LE(c->line_bytes, c->pix.bytesperline);
-	ASSERT_EQ((uint64_t)c->pix.bytesperline * c->pix.height, c->pix.sizeimage);
+	ASSERT_EQ((uint64_t)c->pix.bytesperline * c->rows, c->pix.sizeimage);
 }
 
 static void cap_fill(struct cap *c, unsigned int i)
@@ -1029,7 +1032,7 @@ void check_frame(struct __test_metadata *_metadata, const struct cap *c,
 	size_t lb = c->line_bytes;
 
 	f.sequence = seq;
-	for (uint32_t y = 0; y < c->pix.height; y++) {
+	for (uint32_t y = 0; y < c->rows; y++) {
 		const uint8_t *line = data + (size_t)y * bpl;
 		long off;
 
@@ -1080,7 +1083,7 @@ bool frame_matches(const struct cap *c, const uint8_t *data, uint32_t seq,
 
 	f.sequence = seq;
 	f.pattern = pattern;
-	for (uint32_t y = 0; y < c->pix.height; y++)
+	for (uint32_t y = 0; y < c->rows; y++)
 		if (daqcap_pattern_check_line(&f, y, data + (size_t)y * c->pix.bytesperline) >= 0)
 			return false;
 	return true;

@@ -182,6 +182,7 @@ struct cap {
 	struct v4l2_pix_format pix;
 	struct daqcap_pattern_frame pf;
 	size_t line_bytes;
+	uint32_t rows;		/* in memory: lines, then any chroma lines */
 	int canary;		/* -1, or the byte the card must never write */
 	bool refill;		/* fill the whole buffer with the canary at QBUF */
 	uint32_t tstamp_src;	/* V4L2_BUF_FLAG_TSTAMP_SRC_*: EOF unless asked */

@@ -332,7 +332,9 @@ TEST_F_TIMEOUT(daqcap, input_switching, 120)
 		ASSERT_EQ(0, get_fmt(fd, &pix));
 		EXPECT_EQ(q.bt.width, pix.width);
 		EXPECT_EQ(q.bt.height, pix.height);
-		EXPECT_EQ(pix.bytesperline * pix.height, pix.sizeimage);
+		EXPECT_EQ(pix.bytesperline *
+			  daqcap_pattern_rows(fmt_by_fourcc(pix.pixelformat)->code, pix.height),
+			  pix.sizeimage);
 		ASSERT_EQ(0, get_ctrl(fd, V4L2_CID_TEST_PATTERN, &pattern));
 		if (q.bt.width == 640 && q.bt.height == 480 && in640 < 0)
 			in640 = i;

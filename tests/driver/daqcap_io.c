@@ -123,7 +123,9 @@ TEST_F(daqcap, querycap_formats_inputs_controls)
 		EXPECT_EQ(g.bt.height, pix.height);
 		EXPECT_EQ(V4L2_FIELD_NONE, pix.field);
 		EXPECT_LE(pix.width * fmt_by_fourcc(pix.pixelformat)->bpp, pix.bytesperline);
-		EXPECT_EQ(pix.bytesperline * pix.height, pix.sizeimage);
+		EXPECT_EQ(pix.bytesperline *
+			  daqcap_pattern_rows(fmt_by_fourcc(pix.pixelformat)->code, pix.height),
+			  pix.sizeimage);
 
 		memset(&qc, 0, sizeof(qc));
 		qc.id = V4L2_CID_TEST_PATTERN;
@@ -652,6 +654,9 @@ TEST_F_TIMEOUT(daqcap, crop_window, 240)
 		/* The bottom right corner: bars, the box and the ramp. */
 		{ { 320, 400, 320, 80 }, V4L2_PIX_FMT_YUYV, DAQCAP_PATTERN_BARS },
 		{ { 6, 10, 200, 100 }, V4L2_PIX_FMT_XBGR32, DAQCAP_PATTERN_VERIFY },
+		/* Two planes: the window's luma lines, then its chroma. */
+		{ { 10, 33, 96, 41 }, V4L2_PIX_FMT_NV16, DAQCAP_PATTERN_VERIFY },
+		{ { 64, 100, 128, 64 }, V4L2_PIX_FMT_NV12, DAQCAP_PATTERN_BARS },
 	};
 	int ch = chan_with_input_size(_metadata, self, 640, 480);
 	struct v4l2_selection sel = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
@@ -687,6 +692,8 @@ TEST_F_TIMEOUT(daqcap, crop_window, 240)
 			windows[i].pattern, V4L2_MEMORY_MMAP, 4, CANARY);
 	}
 
+	/* A one-plane format, which leaves Y and the height alone. */
+	ASSERT_EQ(0, set_fmt(fd, V4L2_PIX_FMT_GREY, 0, &pix));
 	ASSERT_EQ(0, xioctl(fd, VIDIOC_G_FMT, &f));
 
 	/* Adjusted: X and the width even, at least 16 square, inside. */
@@ -698,6 +705,13 @@ TEST_F_TIMEOUT(daqcap, crop_window, 240)
 	ASSERT_EQ(0, set_crop(fd, &r));
 	EXPECT_TRUE(rect_is(&r, 0, 380, 640, 100))
 		TH_LOG("got %ux%u at (%d, %d)", r.width, r.height, r.left, r.top);
+	/* NV12 also keeps pairs of lines whole: Y and the height even. */
+	ASSERT_EQ(0, set_fmt(fd, V4L2_PIX_FMT_NV12, 0, &pix));
+	r = (struct v4l2_rect){ 101, 7, 63, 33 };
+	ASSERT_EQ(0, set_crop(fd, &r));
+	EXPECT_TRUE(rect_is(&r, 100, 6, 62, 32))
+		TH_LOG("got %ux%u at (%d, %d)", r.width, r.height, r.left, r.top);
+	ASSERT_EQ(0, set_fmt(fd, V4L2_PIX_FMT_GREY, 0, &pix));
 
 	/* A format of another size resizes the window from its corner. */
 	r = (struct v4l2_rect){ 600, 400, 20, 20 };

@@ -889,7 +889,7 @@ static const char *check_frame(struct node *nd, enum io io,
 		return why;
 	}
 	nd->f.sequence = b->sequence;
-	for (uint32_t y = 0; y < nd->f.height; y++) {
+	for (uint32_t y = 0; y < daqcap_pattern_rows(nd->f.format, nd->f.height); y++) {
 		long off = daqcap_pattern_check_line(&nd->f, y,
 				data + (size_t)y * nd->pix.bytesperline);
 

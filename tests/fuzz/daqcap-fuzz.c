@@ -265,6 +265,8 @@ static const struct fmtinfo formats[] = {
 	{ V4L2_PIX_FMT_XBGR32, DAQCAP_FMT_XBGR32, 4 },
 	{ V4L2_PIX_FMT_GREY, DAQCAP_FMT_GREY, 1 },
 	{ V4L2_PIX_FMT_Y16, DAQCAP_FMT_Y16, 2 },
+	{ V4L2_PIX_FMT_NV12, DAQCAP_FMT_NV12, 1 },
+	{ V4L2_PIX_FMT_NV16, DAQCAP_FMT_NV16, 1 },
 };
 
 static const struct fmtinfo *fmt_by_fourcc(uint32_t fourcc)
@@ -285,7 +287,7 @@ static uint32_t rnd_fourcc(struct rng *r)
 	case 4:
 		return rnd_u32(r);
 	default:
-		return V4L2_PIX_FMT_NV12;
+		return V4L2_PIX_FMT_NV21;	/* known to V4L2, not to the card */
 	}
 }
 
@@ -1164,9 +1166,9 @@ static void check_pix(struct node *n, const char *op, const struct v4l2_pix_form
 	if (p->bytesperline < p->width * fi->bpp || p->bytesperline > 0x40000)
 		violation(n, op, "bytesperline %u for %u pixels of %u bytes", p->bytesperline,
 			  p->width, fi->bpp);
-	if ((uint64_t)p->bytesperline * p->height != p->sizeimage)
-		violation(n, op, "sizeimage %u != %u * %u", p->sizeimage, p->bytesperline,
-			  p->height);
+	if ((uint64_t)p->bytesperline * daqcap_pattern_rows(fi->code, p->height) != p->sizeimage)
+		violation(n, op, "sizeimage %u != %u * %u rows", p->sizeimage, p->bytesperline,
+			  daqcap_pattern_rows(fi->code, p->height));
 }
 
 static void gen_format(struct rng *r, struct v4l2_format *f)
@@ -2481,7 +2483,7 @@ static bool find_sequence(uint32_t input, const uint8_t *line0, uint32_t from, u
 static long frame_bad_line(const struct daqcap_pattern_frame *f, const uint8_t *data, uint32_t bpl,
 			   long *off)
 {
-	for (uint32_t y = 0; y < f->height; y++) {
+	for (uint32_t y = 0; y < daqcap_pattern_rows(f->format, f->height); y++) {
 		*off = daqcap_pattern_check_line(f, y, data + (size_t)y * bpl);
 		if (*off >= 0)
 			return y;

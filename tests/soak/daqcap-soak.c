@@ -579,7 +579,8 @@ static bool session_start(struct chan *c)
 	c->pf.height = c->pix.height;
 	c->lb = daqcap_pattern_line_bytes(fi->code, c->pix.width);
 	if (!c->lb || c->lb > c->pix.bytesperline ||
-	    (uint64_t)c->pix.bytesperline * c->pix.height != c->pix.sizeimage) {
+	    (uint64_t)c->pix.bytesperline * daqcap_pattern_rows(fi->code, c->pix.height) !=
+	    c->pix.sizeimage) {
 		session_fail(c, "inconsistent format", -EINVAL);
 		set_state(c, ST_DONE);
 		return false;
@@ -780,7 +781,7 @@ static void check_buffer(struct chan *c, const struct v4l2_buffer *vb)
 		xioctl(b->dmabuf, DMA_BUF_IOCTL_SYNC, &s);
 	}
 	c->pf.sequence = vb->sequence;
-	for (uint32_t y = 0; y < c->pf.height; y++) {
+	for (uint32_t y = 0; y < daqcap_pattern_rows(c->pf.format, c->pf.height); y++) {
 		const uint8_t *line = b->data + (size_t)y * c->pix.bytesperline;
 		long off;
 

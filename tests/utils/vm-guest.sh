@@ -209,7 +209,7 @@ main_tests() {
 		all_ok /dev/video3
 
 	# ---- formats and padding --------------------------------------------
-	for f in YUYV UYVY RGB24 BGR24 XBGR32 GREY Y16; do
+	for f in YUYV UYVY RGB24 BGR24 XBGR32 GREY Y16 NV12 NV16; do
 		run "$verify" -q -n 8 -f "$f" /dev/video3
 		check "verify -f $f on /dev/video3" all_ok /dev/video3
 	done

@@ -82,6 +82,7 @@ struct channel {
 	uint32_t fourcc;
 	struct daqcap_pattern_frame f;	/* with the crop window, if any */
 	uint32_t width, height;		/* of the captured frame */
+	uint32_t rows;			/* in memory: lines, then chroma lines */
 	uint32_t bpl;
 	uint32_t sizeimage;
 	size_t line_bytes;
@@ -419,7 +420,7 @@ static void check_frame(struct channel *ch, const uint8_t *data,
 		ch->errored++;
 		return;
 	}
-	if (bytesused < (size_t)ch->bpl * (ch->height - 1) + ch->line_bytes) {
+	if (bytesused < (size_t)ch->bpl * (ch->rows - 1) + ch->line_bytes) {
 		if (!ch->corrupt++) {
 			ch->bad_seq = seq;
 			ch->bad_line = 0;
@@ -430,7 +431,7 @@ static void check_frame(struct channel *ch, const uint8_t *data,
 		return;
 	}
 	ch->f.sequence = seq;
-	for (y = 0; y < ch->height; y++) {
+	for (y = 0; y < ch->rows; y++) {
 		const uint8_t *l = data + (size_t)y * ch->bpl;
 		long off = daqcap_pattern_check_line(&ch->f, y, l);
 
@@ -619,8 +620,9 @@ static int open_channel(struct channel *ch)
 	ch->bpl = fmt.fmt.pix.bytesperline;
 	ch->sizeimage = fmt.fmt.pix.sizeimage;
 	ch->line_bytes = daqcap_pattern_line_bytes(ch->f.format, ch->width);
-	if (!ch->line_bytes || !ch->height || ch->bpl < ch->line_bytes ||
-	    ch->sizeimage < (size_t)ch->bpl * (ch->height - 1) +
+	ch->rows = daqcap_pattern_rows(ch->f.format, ch->height);
+	if (!ch->line_bytes || !ch->rows || ch->bpl < ch->line_bytes ||
+	    ch->sizeimage < (size_t)ch->bpl * (ch->rows - 1) +
 			    ch->line_bytes) {
 		fprintf(stderr, PROG ": %s: inconsistent format %ux%u %s, bytesperline %u, sizeimage %u\n",
 			ch->path, ch->width, ch->height, fcc, ch->bpl,
