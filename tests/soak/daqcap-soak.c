@@ -552,6 +552,8 @@ static bool session_start(struct chan *c)
 		set_state(c, ST_NOSIGNAL);
 		return false;
 	}
+	/* Timings the channel already had keep its crop window: the whole frame. */
+	set_crop(c->fd, NULL);
 	r = set_fmt(c->fd, c->fourcc, 0, &c->pix);
 	if (r || c->pix.pixelformat != c->fourcc || !fi ||
 	    c->pix.width != t.bt.width || c->pix.height != t.bt.height) {

@@ -75,10 +75,11 @@ static_assert(offsetof(struct daqcap_cpl, status) == DAQCAP_CPL_STATUS);
 /* Every buffer the queue may hold fits in the ring at once. */
 static_assert(DAQCAP_MAX_BUFFERS < DAQCAP_DESC_RING_SIZE);
 
+/* CTRL for the channel as hw_start() configured it (also from the IRQ). */
 static u32 daqcap_chan_ctrl(struct daqcap_chan *chan, bool enable)
 {
 	return (enable ? DAQCAP_CH_CTRL_ENABLE : 0) |
-	       (daqcap_chan_cropped(chan) ? DAQCAP_CH_CTRL_CROP : 0) |
+	       (chan->frame_cropped ? DAQCAP_CH_CTRL_CROP : 0) |
 	       FIELD_PREP(DAQCAP_CH_CTRL_INPUT_MASK, chan->input);
 }
 
@@ -876,6 +877,9 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart)
 	if (irq_off)
 		enable_irq(chan->irq);
 
+	/* Before any CTRL write; the channel is stopped, its IRQ quiet. */
+	chan->frame_cropped = daqcap_chan_cropped(chan);
+
 	/* A reset of the whole card must not come between (see @start_lock). */
 	mutex_lock(&chan->dev->start_lock);
 	daqcap_ch_write(chan, DAQCAP_CH_CTRL, daqcap_chan_ctrl(chan, false));
@@ -912,6 +916,8 @@ int daqcap_chan_hw_start(struct daqcap_chan *chan, bool restart)
 	chan->cpl_head = 0;
 	chan->frame_width = chan->format.width;
 	chan->frame_height = height;
+	chan->frame_left = chan->crop.left;
+	chan->frame_top = chan->crop.top;
 	chan->frame_chunk_lines = chunk_lines;
 	chan->frame_chunks = chunks;
 	chan->ts_offset = daqcap_chan_clock_offset(chan, &chan->ts_first_ns,

@@ -252,9 +252,11 @@ void daqcap_input_changed(struct daqcap_dev *dev, unsigned int input)
 		 */
 		spin_lock_irqsave(&chan->lock, flags);
 		chan->stats.source_changes++;
+		/* A window must still fit in the source's frame. */
 		if (chan->running &&
-		    (lost || detected.bt.width < chan->frame_width ||
-		     detected.bt.height < chan->frame_height)) {
+		    (lost ||
+		     detected.bt.width < chan->frame_left + chan->frame_width ||
+		     detected.bt.height < chan->frame_top + chan->frame_height)) {
 			vb2_queue_error(&chan->queue);
 			broken = true;
 		}

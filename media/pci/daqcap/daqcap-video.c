@@ -3,12 +3,12 @@
  * DAQCAP: video nodes, vb2 queues and the V4L2 ioctls.
  *
  * Every DMA channel is a capture node. A channel selects one of the card's
- * inputs (S_INPUT); the frame size is the size of the channel's DV timings,
- * which follow the input's detected timings when the input is selected and
- * can be set to any timings the card supports. The card captures the
- * top-left window of the source; frames larger than the source come back
- * flagged in error. The pixel format and a stride of at least one line
- * are the user's.
+ * inputs (S_INPUT); its DV timings follow the input's detected timings when
+ * the input is selected and can be set to any timings the card supports.
+ * The frame size is the crop window's (VIDIOC_S_SELECTION), the timings'
+ * whole frame by default: the card has no scaler. Frames larger than the
+ * source come back flagged in error. The pixel format and a stride of at
+ * least one line are the user's.
  */
 
 #include <linux/error-injection.h>
@@ -446,7 +446,7 @@ static struct v4l2_rect daqcap_crop_bounds(struct daqcap_chan *chan)
  * square, inside the timings' frame, starting on an even pixel
  * (CROP_ORIGIN), and, unless it is the frame's whole width, of even width,
  * as the 4:2:2 and 4:2:0 formats need; NV12's also on an even line, of an
- * even height.
+ * even height, so that its frame always has whole line pairs.
  */
 static void daqcap_crop_adjust(struct daqcap_chan *chan,
 			       const struct daqcap_format *fmt,
@@ -461,8 +461,8 @@ static void daqcap_crop_adjust(struct daqcap_chan *chan,
 	v4l2_rect_set_min_size(r, &min);
 	if (r->width != bounds.width)
 		r->width &= ~1U;
-	if (fmt->chroma_vdiv == 2 && r->height != bounds.height)
-		r->height &= ~1U;
+	if (fmt->chroma_vdiv == 2)
+		r->height &= ~1U;	/* even for the whole frame's too */
 	v4l2_rect_map_inside(r, &bounds);
 	r->left &= ~1;
 	if (fmt->chroma_vdiv == 2)
@@ -470,20 +470,27 @@ static void daqcap_crop_adjust(struct daqcap_chan *chan,
 }
 
 /*
- * No scaler: the format's size is the crop window's. A format of another
- * size resizes the window, which keeps its top-left corner where the new
- * size fits.
+ * The channel's window as format @fourcc needs it (NV12 keeps line pairs
+ * whole); an unknown format is YUYV, the default.
+ */
+static struct v4l2_rect daqcap_crop_for(struct daqcap_chan *chan, u32 fourcc)
+{
+	const struct daqcap_format *fmt = daqcap_find_format(fourcc);
+	struct v4l2_rect crop = chan->crop;
+
+	daqcap_crop_adjust(chan, fmt ? fmt : &daqcap_formats[0], &crop);
+	return crop;
+}
+
+/*
+ * No scaler: the format's size is the crop window's, whatever size is
+ * asked for (only VIDIOC_S_SELECTION moves or resizes the window).
  */
 static void daqcap_try_fmt_crop(struct daqcap_chan *chan,
 				struct v4l2_pix_format *pix,
 				struct v4l2_rect *crop)
 {
-	const struct daqcap_format *fmt = daqcap_find_format(pix->pixelformat);
-
-	*crop = chan->crop;
-	crop->width = pix->width;
-	crop->height = pix->height;
-	daqcap_crop_adjust(chan, fmt ? fmt : &daqcap_formats[0], crop);
+	*crop = daqcap_crop_for(chan, pix->pixelformat);
 	daqcap_fill_format(chan, pix, crop);
 }
 
@@ -514,8 +521,22 @@ static int daqcap_s_fmt(struct file *file, void *priv, struct v4l2_format *f)
 static void daqcap_chan_timings_changed(struct daqcap_chan *chan)
 {
 	chan->crop = daqcap_crop_bounds(chan);
+	daqcap_crop_adjust(chan, chan->fmt, &chan->crop);
 	chan->format.bytesperline = 0;
 	daqcap_fill_format(chan, &chan->format, &chan->crop);
+}
+
+/*
+ * Where the window lands in the buffer: unscaled, at its top-left corner,
+ * filling the format. A fixed rectangle, reported so that applications
+ * (and v4l2-compliance) can see that the card does not scale.
+ */
+static struct v4l2_rect daqcap_compose(struct daqcap_chan *chan)
+{
+	return (struct v4l2_rect){
+		.width = chan->crop.width,
+		.height = chan->crop.height,
+	};
 }
 
 static int daqcap_g_selection(struct file *file, void *priv,
@@ -533,20 +554,33 @@ static int daqcap_g_selection(struct file *file, void *priv,
 	case V4L2_SEL_TGT_CROP_BOUNDS:
 		sel->r = daqcap_crop_bounds(chan);
 		return 0;
+	case V4L2_SEL_TGT_COMPOSE:
+	case V4L2_SEL_TGT_COMPOSE_DEFAULT:
+	case V4L2_SEL_TGT_COMPOSE_BOUNDS:
+		sel->r = daqcap_compose(chan);
+		return 0;
 	default:
 		return -EINVAL;
 	}
 }
 
-/* The format's size becomes the new window's (no scaler). */
+/*
+ * A new window sets the format's size (no scaler). The compose rectangle
+ * cannot move: setting it returns it.
+ */
 static int daqcap_s_selection(struct file *file, void *priv,
 			      struct v4l2_selection *sel)
 {
 	struct daqcap_chan *chan = video_drvdata(file);
 	struct v4l2_rect r = sel->r;
 
-	if (sel->type != V4L2_BUF_TYPE_VIDEO_CAPTURE ||
-	    sel->target != V4L2_SEL_TGT_CROP)
+	if (sel->type != V4L2_BUF_TYPE_VIDEO_CAPTURE)
+		return -EINVAL;
+	if (sel->target == V4L2_SEL_TGT_COMPOSE) {
+		sel->r = daqcap_compose(chan);
+		return 0;
+	}
+	if (sel->target != V4L2_SEL_TGT_CROP)
 		return -EINVAL;
 	daqcap_crop_adjust(chan, chan->fmt, &r);
 	sel->r = r;
@@ -565,11 +599,14 @@ static int daqcap_enum_framesizes(struct file *file, void *priv,
 {
 	struct daqcap_chan *chan = video_drvdata(file);
 
+	struct v4l2_rect crop;
+
 	if (fsize->index || !daqcap_find_format(fsize->pixel_format))
 		return -EINVAL;
+	crop = daqcap_crop_for(chan, fsize->pixel_format);
 	fsize->type = V4L2_FRMSIZE_TYPE_DISCRETE;
-	fsize->discrete.width = chan->crop.width;
-	fsize->discrete.height = chan->crop.height;
+	fsize->discrete.width = crop.width;
+	fsize->discrete.height = crop.height;
 	return 0;
 }
 
@@ -601,10 +638,12 @@ static int daqcap_enum_frameintervals(struct file *file, void *priv,
 				      struct v4l2_frmivalenum *fival)
 {
 	struct daqcap_chan *chan = video_drvdata(file);
+	struct v4l2_rect crop;
 
-	if (fival->index || !daqcap_find_format(fival->pixel_format) ||
-	    fival->width != chan->crop.width ||
-	    fival->height != chan->crop.height)
+	if (fival->index || !daqcap_find_format(fival->pixel_format))
+		return -EINVAL;
+	crop = daqcap_crop_for(chan, fival->pixel_format);
+	if (fival->width != crop.width || fival->height != crop.height)
 		return -EINVAL;
 	fival->type = V4L2_FRMIVAL_TYPE_DISCRETE;
 	fival->discrete = daqcap_frame_interval(chan);

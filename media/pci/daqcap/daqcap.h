@@ -284,7 +284,8 @@ struct daqcap_dev;
  * @queue: the vb2 queue
  * @mutex: serializes ioctls, file operations and vb2 (vdev.lock, queue.lock)
  *	and the lifecycle callbacks' work on the channel, and protects @input,
- *	@timings, @format, @fmt, @held, @pm_held, @held_sleep_ns and @tables
+ *	@timings, @crop, @format, @fmt, @held, @pm_held, @held_sleep_ns and
+ *	@tables
  * @ctrl_handler: the node's controls
  * @ctrl_pattern: V4L2_CID_TEST_PATTERN
  * @ctrl_chunk_lines: V4L2_CID_DAQCAP_CHUNK_LINES, grabbed while streaming
@@ -331,6 +332,9 @@ struct daqcap_dev;
  * @cpl_head: next completion index to read
  * @frame_width: frame width the card was started with
  * @frame_height: frame height the card was started with
+ * @frame_left: crop window's first pixel the card was started with
+ * @frame_top: crop window's first line the card was started with
+ * @frame_cropped: the card was started with CTRL.CROP
  * @frame_chunk_lines: lines per chunk the card was started with
  * @frame_chunks: chunks per frame the card was started with
  * @ts_offset: CLOCK_MONOTONIC minus card time, ns, sampled at the start and
@@ -417,6 +421,9 @@ struct daqcap_chan {
 	u32 cpl_head;
 	u32 frame_width;
 	u32 frame_height;
+	u32 frame_left;
+	u32 frame_top;
+	bool frame_cropped;
 	u32 frame_chunk_lines;
 	u32 frame_chunks;
 	s64 ts_offset;
