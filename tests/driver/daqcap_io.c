@@ -715,21 +715,43 @@ TEST_F_TIMEOUT(daqcap, crop_window, 240)
 		TH_LOG("got %ux%u at (%d, %d)", r.width, r.height, r.left, r.top);
 	ASSERT_EQ(0, set_fmt(fd, V4L2_PIX_FMT_GREY, 0, &pix));
 
-	/* No scaler: a format of another size keeps the window's size. */
+	/*
+	 * No scaler: a smaller format size keeps the window's size; a larger
+	 * one grows the window from its corner, up to the whole frame.
+	 */
 	r = (struct v4l2_rect){ 600, 400, 20, 20 };
 	ASSERT_EQ(0, set_crop(fd, &r));
-	f.fmt.pix.width = 100;
-	f.fmt.pix.height = 50;
-	ASSERT_EQ(0, xioctl(fd, VIDIOC_TRY_FMT, &f));
-	EXPECT_EQ(20u, f.fmt.pix.width);
-	EXPECT_EQ(20u, f.fmt.pix.height);
-	f.fmt.pix.width = 1920;
-	f.fmt.pix.height = 1080;
+	f.fmt.pix.width = 10;
+	f.fmt.pix.height = 10;
 	ASSERT_EQ(0, xioctl(fd, VIDIOC_S_FMT, &f));
 	EXPECT_EQ(20u, f.fmt.pix.width);
 	EXPECT_EQ(20u, f.fmt.pix.height);
+	f.fmt.pix.width = 100;
+	f.fmt.pix.height = 50;
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_TRY_FMT, &f));
+	EXPECT_EQ(100u, f.fmt.pix.width);
+	EXPECT_EQ(50u, f.fmt.pix.height);
 	ASSERT_EQ(0, get_selection(fd, V4L2_SEL_TGT_CROP, &r));
 	EXPECT_TRUE(rect_is(&r, 600, 400, 20, 20));
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_S_FMT, &f));
+	ASSERT_EQ(0, get_selection(fd, V4L2_SEL_TGT_CROP, &r));
+	EXPECT_TRUE(rect_is(&r, 540, 400, 100, 50))
+		TH_LOG("got %ux%u at (%d, %d)", r.width, r.height, r.left, r.top);
+	f.fmt.pix.width = 1920;
+	f.fmt.pix.height = 1080;
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_S_FMT, &f));
+	EXPECT_EQ(640u, f.fmt.pix.width);
+	EXPECT_EQ(480u, f.fmt.pix.height);
+	ASSERT_EQ(0, get_selection(fd, V4L2_SEL_TGT_CROP, &r));
+	EXPECT_TRUE(rect_is(&r, 0, 0, 640, 480));
+	/* What OpenCV asks at open: the whole frame stays. */
+	f.fmt.pix.width = 320;
+	f.fmt.pix.height = 240;
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_S_FMT, &f));
+	EXPECT_EQ(640u, f.fmt.pix.width);
+	EXPECT_EQ(480u, f.fmt.pix.height);
+	r = (struct v4l2_rect){ 600, 400, 20, 20 };
+	ASSERT_EQ(0, set_crop(fd, &r));
 	fs.pixel_format = V4L2_PIX_FMT_GREY;
 	ASSERT_EQ(0, xioctl(fd, VIDIOC_ENUM_FRAMESIZES, &fs));
 	EXPECT_EQ(20u, fs.discrete.width);

@@ -42,9 +42,12 @@ static void setup(struct channel *ch, uint32_t input, uint32_t pattern,
 	ch->f.format = format;
 	ch->f.width = w;
 	ch->f.height = h;
+	ch->width = w;
+	ch->height = h;
+	ch->rows = daqcap_pattern_rows(format, h);
 	ch->line_bytes = daqcap_pattern_line_bytes(format, w);
 	ch->bpl = (uint32_t)ch->line_bytes + pad;
-	ch->sizeimage = ch->bpl * h;
+	ch->sizeimage = ch->bpl * ch->rows;
 }
 
 static uint8_t *render(const struct channel *ch, uint32_t seq)
@@ -56,7 +59,7 @@ static uint8_t *render(const struct channel *ch, uint32_t seq)
 	f.sequence = seq;
 	/* Padding gets junk: it must not matter. */
 	memset(buf, 0xa5, ch->sizeimage);
-	for (y = 0; y < f.height; y++)
+	for (y = 0; y < ch->rows; y++)
 		daqcap_pattern_render_line(&f, y, buf + (size_t)y * ch->bpl);
 	return buf;
 }
@@ -235,10 +238,35 @@ static void test_recover(void)
 	free(ch.readbuf);
 }
 
+/* NV12: the chroma plane after the luma lines is checked too. */
+static void test_two_planes(void)
+{
+	struct channel ch;
+	uint8_t *buf;
+	size_t off;
+
+	setup(&ch, 1, DAQCAP_PATTERN_BARS, DAQCAP_FMT_NV12, 640, 480, 0);
+	buf = render(&ch, 7);
+	check_frame(&ch, buf, ch.sizeimage, 7, false, 1.0);
+	ok(ch.rows == 720 && ch.delivered == 1 && !ch.corrupt,
+	   "a good NV12 frame (480 luma and 240 chroma lines) passes");
+	/* The last chroma line's last Cr. */
+	off = (size_t)ch.bpl * 719 + ch.line_bytes - 1;
+	free(buf);
+	buf = render(&ch, 8);
+	buf[off] ^= 0x01;
+	check_frame(&ch, buf, ch.sizeimage, 8, false, 1.1);
+	ok(ch.corrupt == 1 && ch.bad_line == 719 && ch.bad_buf_offset == off,
+	   "a flipped bit in NV12's last chroma byte is found at line %u (offset %zu)",
+	   ch.bad_line, ch.bad_buf_offset);
+	free(buf);
+}
+
 int main(void)
 {
 	printf("TAP version 13\n");
 	test_check_frame();
+	test_two_planes();
 	test_recover();
 	printf("1..%d\n", tests);
 	if (failures)

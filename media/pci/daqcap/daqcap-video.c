@@ -483,14 +483,22 @@ static struct v4l2_rect daqcap_crop_for(struct daqcap_chan *chan, u32 fourcc)
 }
 
 /*
- * No scaler: the format's size is the crop window's, whatever size is
- * asked for (only VIDIOC_S_SELECTION moves or resizes the window).
+ * No scaler: the format's size is the crop window's. A larger size grows
+ * the window, up to the whole frame, its top-left corner staying where the
+ * new size fits; a smaller size gets the window's. So an application that
+ * asks for less than the frame (OpenCV asks for 640x480 at open) still gets
+ * the whole picture: only VIDIOC_S_SELECTION chooses a part of it.
  */
 static void daqcap_try_fmt_crop(struct daqcap_chan *chan,
 				struct v4l2_pix_format *pix,
 				struct v4l2_rect *crop)
 {
-	*crop = daqcap_crop_for(chan, pix->pixelformat);
+	const struct daqcap_format *fmt = daqcap_find_format(pix->pixelformat);
+
+	*crop = chan->crop;
+	crop->width = max(crop->width, pix->width);
+	crop->height = max(crop->height, pix->height);
+	daqcap_crop_adjust(chan, fmt ? fmt : &daqcap_formats[0], crop);
 	daqcap_fill_format(chan, pix, crop);
 }
 
