@@ -307,8 +307,14 @@ static noinline int daqcap_inputs_register(struct daqcap_dev *dev)
 		u32 caps = daqcap_in_read(dev, i, DAQCAP_IN_CAPS);
 
 		in->has_edid = caps != U32_MAX && caps & DAQCAP_IN_CAPS_EDID;
-		snprintf(in->name, sizeof(in->name), "daqcap-%s-in%u",
-			 pci_name(dev->pdev), i);
+		/* An input the board does not wire is not in the graph. */
+		if (!in->offered)
+			continue;
+		if (in->label[0])
+			strscpy(in->name, in->label, sizeof(in->name));
+		else
+			snprintf(in->name, sizeof(in->name), "daqcap-%s-in%u",
+				 pci_name(dev->pdev), i);
 		in->entity.name = in->name;
 		in->entity.function = MEDIA_ENT_F_DV_DECODER;
 		in->pad.flags = MEDIA_PAD_FL_SOURCE;
@@ -392,6 +398,7 @@ static int daqcap_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	pci_set_master(pdev);
 	for (c = 0; c < dev->num_inputs; c++)
 		dev->inputs[c].pattern = DAQCAP_PATTERN_BARS;
+	daqcap_fw_read(dev);
 
 	/* From here on the v4l2_device's release frees dev. */
 	dev->mdev.dev = &pdev->dev;

@@ -100,9 +100,11 @@ static int daqcap_g_volatile_ctrl(struct v4l2_ctrl *ctrl)
 			ctrl->val = DAQCAP_PATTERN_BARS;
 		break;
 	case V4L2_CID_DV_RX_POWER_PRESENT:
+		/* A bit per V4L2 input. */
 		ctrl->val = 0;
-		for (i = 0; i < dev->num_inputs; i++)
-			if (daqcap_in_read(dev, i, DAQCAP_IN_STATUS) &
+		for (i = 0; i < dev->num_offered; i++)
+			if (daqcap_in_read(dev, dev->offered[i],
+					   DAQCAP_IN_STATUS) &
 			    DAQCAP_IN_STATUS_POWER)
 				ctrl->val |= BIT(i);
 		break;
@@ -225,6 +227,7 @@ static const struct v4l2_ctrl_config daqcap_ctrl_ts_source = {
 int daqcap_ctrls_init(struct daqcap_chan *chan)
 {
 	struct v4l2_ctrl_handler *hdl = &chan->ctrl_handler;
+	struct v4l2_ctrl_config chunk_lines;
 	struct v4l2_ctrl *power;
 
 	v4l2_ctrl_handler_init(hdl, 7);
@@ -244,11 +247,12 @@ int daqcap_ctrls_init(struct daqcap_chan *chan)
 					     V4L2_CTRL_FLAG_EXECUTE_ON_WRITE;
 	power = v4l2_ctrl_new_std(hdl, &daqcap_ctrl_ops,
 				  V4L2_CID_DV_RX_POWER_PRESENT, 0,
-				  BIT(chan->dev->num_inputs) - 1, 0, 0);
+				  BIT(chan->dev->num_offered) - 1, 0, 0);
 	if (power)
 		power->flags |= V4L2_CTRL_FLAG_VOLATILE;
-	chan->ctrl_chunk_lines =
-		v4l2_ctrl_new_custom(hdl, &daqcap_ctrl_chunk_lines, NULL);
+	chunk_lines = daqcap_ctrl_chunk_lines;
+	chunk_lines.def = chan->default_chunk_lines;
+	chan->ctrl_chunk_lines = v4l2_ctrl_new_custom(hdl, &chunk_lines, NULL);
 	chan->ctrl_coalesce =
 		v4l2_ctrl_new_custom(hdl, &daqcap_ctrl_coalesce, NULL);
 	chan->ctrl_irq_chunks =

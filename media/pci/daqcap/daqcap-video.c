@@ -683,18 +683,26 @@ static int daqcap_enum_input(struct file *file, void *priv,
 {
 	struct daqcap_chan *chan = video_drvdata(file);
 	struct daqcap_dev *dev = chan->dev;
+	struct daqcap_input *in;
+	unsigned int input;
 	u32 status;
 	int ret;
 
-	if (inp->index >= dev->num_inputs)
+	if (inp->index >= dev->num_offered)
 		return -EINVAL;
-	snprintf(inp->name, sizeof(inp->name), "Input %u", inp->index);
+	input = dev->offered[inp->index];
+	in = &dev->inputs[input];
+	/* Unlabelled, an input keeps the card's number for it. */
+	if (in->label[0])
+		strscpy(inp->name, in->label, sizeof(inp->name));
+	else
+		snprintf(inp->name, sizeof(inp->name), "Input %u", input);
 	inp->type = V4L2_INPUT_TYPE_CAMERA;
 	inp->capabilities = V4L2_IN_CAP_DV_TIMINGS;
 	ret = daqcap_pm_get(dev);
 	if (ret)
 		return ret;
-	status = daqcap_in_read(dev, inp->index, DAQCAP_IN_STATUS);
+	status = daqcap_in_read(dev, input, DAQCAP_IN_STATUS);
 	daqcap_pm_put(dev);
 	inp->status = 0;
 	if (status == U32_MAX || !(status & DAQCAP_IN_STATUS_POWER))
@@ -705,16 +713,20 @@ static int daqcap_enum_input(struct file *file, void *priv,
 }
 
 /*
- * EDIDs, on a video node: the pad is the input. Only HDMI-like inputs
- * have one; the card holds up to DAQCAP_EDID_MAX_BLOCKS blocks.
+ * EDIDs, on a video node: the pad is the V4L2 input; *@input is set to the
+ * card's. Only HDMI-like inputs have one; the card holds up to
+ * DAQCAP_EDID_MAX_BLOCKS blocks.
  */
-static int daqcap_edid_input(struct daqcap_dev *dev, struct v4l2_edid *edid)
+static int daqcap_edid_input(struct daqcap_dev *dev, struct v4l2_edid *edid,
+			     unsigned int *input)
 {
 	memset(edid->reserved, 0, sizeof(edid->reserved));
-	if (edid->pad >= dev->num_inputs || !dev->inputs[edid->pad].has_edid) {
+	if (edid->pad >= dev->num_offered ||
+	    !dev->inputs[dev->offered[edid->pad]].has_edid) {
 		edid->blocks = 0;
 		return -EINVAL;
 	}
+	*input = dev->offered[edid->pad];
 	return 0;
 }
 
@@ -722,11 +734,11 @@ static int daqcap_g_edid(struct file *file, void *priv, struct v4l2_edid *edid)
 {
 	struct daqcap_chan *chan = video_drvdata(file);
 	struct daqcap_dev *dev = chan->dev;
-	unsigned int input = edid->pad;
+	unsigned int input;
 	u32 blocks, i;
 	int ret;
 
-	ret = daqcap_edid_input(dev, edid);
+	ret = daqcap_edid_input(dev, edid, &input);
 	if (ret)
 		return ret;
 	ret = daqcap_pm_get(dev);
@@ -766,11 +778,11 @@ static int daqcap_s_edid(struct file *file, void *priv, struct v4l2_edid *edid)
 {
 	struct daqcap_chan *chan = video_drvdata(file);
 	struct daqcap_dev *dev = chan->dev;
-	unsigned int input = edid->pad;
+	unsigned int input;
 	u32 i;
 	int ret;
 
-	ret = daqcap_edid_input(dev, edid);
+	ret = daqcap_edid_input(dev, edid, &input);
 	if (ret)
 		return ret;
 	if (edid->start_block)
@@ -804,7 +816,7 @@ static int daqcap_g_input(struct file *file, void *priv, unsigned int *i)
 {
 	struct daqcap_chan *chan = video_drvdata(file);
 
-	*i = chan->input;
+	*i = chan->dev->inputs[chan->input].index;
 	return 0;
 }
 
@@ -850,18 +862,20 @@ static void daqcap_chan_select_input(struct daqcap_chan *chan,
 static int daqcap_s_input(struct file *file, void *priv, unsigned int i)
 {
 	struct daqcap_chan *chan = video_drvdata(file);
+	unsigned int input;
 	int ret;
 
-	if (i >= chan->dev->num_inputs)
+	if (i >= chan->dev->num_offered)
 		return -EINVAL;
-	if (i == chan->input)
+	input = chan->dev->offered[i];
+	if (input == chan->input)
 		return 0;
 	if (vb2_is_busy(&chan->queue))
 		return -EBUSY;
 	ret = daqcap_pm_get(chan->dev);
 	if (ret)
 		return ret;
-	daqcap_chan_select_input(chan, i);
+	daqcap_chan_select_input(chan, input);
 	daqcap_pm_put(chan->dev);
 	daqcap_media_links_update(chan);
 	return 0;
@@ -1112,7 +1126,7 @@ int daqcap_chan_init(struct daqcap_chan *chan)
 	chan->timings = daqcap_default_timings;
 	chan->format.pixelformat = V4L2_PIX_FMT_YUYV;
 	chan->fmt = &daqcap_formats[0];
-	daqcap_chan_select_input(chan, chan->index % dev->num_inputs);
+	daqcap_chan_select_input(chan, chan->default_input);
 
 	ret = daqcap_ctrls_init(chan);
 	if (ret)
@@ -1211,7 +1225,7 @@ void daqcap_chan_free(struct daqcap_chan *chan)
 }
 
 /**
- * daqcap_media_links_create() - link every input to every channel
+ * daqcap_media_links_create() - link every offered input to every channel
  * @dev: the card, its inputs' entities and video nodes registered
  *
  * The link from a channel's selected input is enabled; S_INPUT moves it.
@@ -1226,10 +1240,12 @@ int daqcap_media_links_create(struct daqcap_dev *dev)
 	for (c = 0; c < dev->num_channels; c++) {
 		struct daqcap_chan *chan = &dev->chans[c];
 
-		for (i = 0; i < dev->num_inputs; i++) {
-			ret = media_create_pad_link(&dev->inputs[i].entity, 0,
-						    &chan->vdev.entity, 0,
-						    i == chan->input ?
+		for (i = 0; i < dev->num_offered; i++) {
+			unsigned int input = dev->offered[i];
+
+			ret = media_create_pad_link(&dev->inputs[input].entity,
+						    0, &chan->vdev.entity, 0,
+						    input == chan->input ?
 						    MEDIA_LNK_FL_ENABLED : 0);
 			if (ret)
 				return ret;

@@ -293,7 +293,11 @@ struct daqcap_dev;
  * @ctrl_irq_chunks: V4L2_CID_DAQCAP_IRQ_CHUNKS
  * @ctrl_irq_delay: V4L2_CID_DAQCAP_IRQ_DELAY_US
  * @ctrl_ts_source: V4L2_CID_DAQCAP_TIMESTAMP_SOURCE, grabbed while streaming
- * @input: selected input
+ * @default_input: the card input the channel starts on (firmware
+ *	"daqcap,default-input", else its own number's, else the first offered)
+ * @default_chunk_lines: the Lines per Chunk control's default (firmware
+ *	"daqcap,lines-per-chunk", else DAQCAP_CHUNK_LINES_DEFAULT)
+ * @input: selected input, a card input number (offered)
  * @timings: DV timings the channel captures
  * @format: current format
  * @crop: the window of the @timings frame the channel captures, whose size
@@ -392,6 +396,8 @@ struct daqcap_chan {
 	struct v4l2_ctrl *ctrl_irq_delay;
 	struct v4l2_ctrl *ctrl_ts_source;
 
+	unsigned int default_input;
+	u32 default_chunk_lines;
 	unsigned int input;
 	struct v4l2_dv_timings timings;
 	struct v4l2_pix_format format;
@@ -457,9 +463,13 @@ struct daqcap_chan {
 
 /**
  * struct daqcap_input - one input of the card in the media graph
- * @entity: the input's receiver entity
+ * @entity: the input's receiver entity (registered only if @offered)
  * @pad: its source pad
- * @name: entity name
+ * @name: entity name: the board's label, else "daqcap-<PCI address>-in<N>"
+ * @label: the board's name for the input (firmware "label"), or empty
+ * @offered: the board wires the input (no firmware "status" other than
+ *	"okay"): it is a V4L2 input and in the media graph
+ * @index: its V4L2 input index, if @offered (&daqcap_dev.offered)
  * @has_edid: an HDMI-like input, with EDID memory and hotplug (IN_CAPS at
  *	probe); an SDI-like one has neither
  * @pattern: the test pattern the driver set, restored after a reset (the
@@ -473,6 +483,9 @@ struct daqcap_input {
 	struct media_entity entity;
 	struct media_pad pad;
 	char name[32];
+	char label[32];
+	bool offered;
+	unsigned int index;
 	bool has_edid;
 	u32 pattern;
 	u32 held_status;
@@ -529,6 +542,9 @@ struct daqcap_lifecycle_stats {
  * @mdev: the card's media device
  * @num_channels: DMA channels
  * @num_inputs: inputs
+ * @num_offered: inputs the board wires, the V4L2 inputs (all without
+ *	firmware properties)
+ * @offered: the card input of each V4L2 input index, in card order
  * @nvecs: interrupt vectors allocated
  * @msix: one vector per channel plus a global one
  * @polled: no interrupt vector: @poll_timer looks at the card instead
@@ -577,6 +593,8 @@ struct daqcap_dev {
 	struct media_device mdev;
 	unsigned int num_channels;
 	unsigned int num_inputs;
+	unsigned int num_offered;
+	u8 offered[DAQCAP_MAX_INPUTS];
 	unsigned int nvecs;
 	bool msix;
 	bool polled;
@@ -716,6 +734,9 @@ int daqcap_ctrls_init(struct daqcap_chan *chan);
 u32 daqcap_ctrls_coalesce(struct daqcap_chan *chan);
 u32 daqcap_ctrls_chunk_lines(struct daqcap_chan *chan);
 bool daqcap_ctrls_ts_from_sof(struct daqcap_chan *chan);
+
+/* daqcap-fw.c */
+void daqcap_fw_read(struct daqcap_dev *dev);
 
 /* daqcap-debugfs.c */
 void daqcap_debugfs_init(struct daqcap_dev *dev);
