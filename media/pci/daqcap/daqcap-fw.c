@@ -17,6 +17,7 @@
  * and had no label.
  */
 
+#include <linux/of.h>
 #include <linux/pci.h>
 #include <linux/property.h>
 #include <linux/string.h>
@@ -25,8 +26,7 @@
 
 /*
  * "status" is read as a property, not with fwnode_device_is_available():
- * an ACPI data subnode is never "available" to that, whatever it says, and
- * for a device-tree node both read the same property.
+ * an ACPI data subnode is never "available" to that, whatever it says.
  */
 static bool daqcap_fw_node_enabled(struct fwnode_handle *node)
 {
@@ -38,23 +38,16 @@ static bool daqcap_fw_node_enabled(struct fwnode_handle *node)
 }
 
 static void daqcap_fw_read_input(struct daqcap_dev *dev,
-				 struct fwnode_handle *node)
+				 struct fwnode_handle *node, unsigned int reg)
 {
 	struct device *d = &dev->pdev->dev;
-	struct daqcap_input *in;
+	struct daqcap_input *in = &dev->inputs[reg];
 	const char *label;
 	unsigned int i;
-	u32 reg;
 
-	if (fwnode_property_read_u32(node, "reg", &reg) ||
-	    reg >= dev->num_inputs) {
-		dev_warn(d, "firmware node %pfwP: no reg, or not one of the card's %u inputs: ignored\n",
-			 node, dev->num_inputs);
-		return;
-	}
-	in = &dev->inputs[reg];
 	in->offered = daqcap_fw_node_enabled(node);
-	if (fwnode_property_read_string(node, "label", &label))
+	/* An unwired input is neither listed nor in the graph: no name. */
+	if (!in->offered || fwnode_property_read_string(node, "label", &label))
 		return;
 	if (!*label || strlen(label) >= sizeof(in->label)) {
 		dev_warn(d, "input %u: label \"%s\" empty or longer than %zu characters: ignored\n",
@@ -73,21 +66,14 @@ static void daqcap_fw_read_input(struct daqcap_dev *dev,
 }
 
 static void daqcap_fw_read_channel(struct daqcap_dev *dev,
-				   struct fwnode_handle *node)
+				   struct fwnode_handle *node, unsigned int reg)
 {
 	struct device *d = &dev->pdev->dev;
-	struct daqcap_chan *chan;
-	u32 reg, val;
+	struct daqcap_chan *chan = &dev->chans[reg];
+	u32 val;
 
-	if (fwnode_property_read_u32(node, "reg", &reg) ||
-	    reg >= dev->num_channels) {
-		dev_warn(d, "firmware node %pfwP: no reg, or not one of the card's %u channels: ignored\n",
-			 node, dev->num_channels);
-		return;
-	}
-	chan = &dev->chans[reg];
 	if (!fwnode_property_read_u32(node, "daqcap,default-input", &val)) {
-		/* The inputs were read first. */
+		/* Which inputs are wired is known by now. */
 		if (val >= dev->num_inputs)
 			dev_warn(d, "channel %u: daqcap,default-input %u is not one of the card's %u inputs: ignored\n",
 				 reg, val, dev->num_inputs);
@@ -107,20 +93,78 @@ static void daqcap_fw_read_channel(struct daqcap_dev *dev,
 	}
 }
 
-/* Call @fn on each child of the node's child @name, if there is one. */
-static void daqcap_fw_for_each(struct daqcap_dev *dev, const char *name,
-			       void (*fn)(struct daqcap_dev *dev,
-					  struct fwnode_handle *node))
+/**
+ * struct daqcap_fw_list - one list of nodes the binding defines
+ * @name: the list's node ("inputs", "channels")
+ * @what: what each of its nodes describes, for messages
+ * @read: reads one node, whose reg is valid and seen for the first time
+ */
+struct daqcap_fw_list {
+	const char *name;
+	const char *what;
+	void (*read)(struct daqcap_dev *dev, struct fwnode_handle *node,
+		     unsigned int reg);
+};
+
+static void daqcap_fw_read_node(struct daqcap_dev *dev,
+				const struct daqcap_fw_list *list,
+				unsigned int count, struct fwnode_handle *node,
+				unsigned long *seen)
+{
+	struct device *d = &dev->pdev->dev;
+	u32 reg;
+
+	if (fwnode_property_read_u32(node, "reg", &reg) || reg >= count) {
+		dev_warn(d, "firmware node %pfwP: no reg, or not one of the card's %u %ss: ignored\n",
+			 node, count, list->what);
+		return;
+	}
+	if (test_and_set_bit(reg, seen)) {
+		dev_warn(d, "firmware node %pfwP: %s %u is described already: ignored\n",
+			 node, list->what, reg);
+		return;
+	}
+	list->read(dev, node, reg);
+}
+
+/*
+ * Read each node of @list (the card has @count of what they describe),
+ * disabled ones included: on a device tree the fwnode iterators skip
+ * those, and "not wired" is what a board says with them.
+ */
+static void daqcap_fw_read_list(struct daqcap_dev *dev,
+				const struct daqcap_fw_list *list,
+				unsigned int count)
 {
 	struct fwnode_handle *parent, *child;
+	unsigned long seen = 0;
+	struct device_node *np;
 
-	parent = device_get_named_child_node(&dev->pdev->dev, name);
+	parent = device_get_named_child_node(&dev->pdev->dev, list->name);
 	if (!parent)
 		return;
-	fwnode_for_each_child_node(parent, child)
-		fn(dev, child);
+	if (is_of_node(parent)) {
+		for_each_child_of_node(to_of_node(parent), np)
+			daqcap_fw_read_node(dev, list, count,
+					    of_fwnode_handle(np), &seen);
+	} else {
+		fwnode_for_each_child_node(parent, child)
+			daqcap_fw_read_node(dev, list, count, child, &seen);
+	}
 	fwnode_handle_put(parent);
 }
+
+static const struct daqcap_fw_list daqcap_fw_inputs = {
+	.name = "inputs",
+	.what = "input",
+	.read = daqcap_fw_read_input,
+};
+
+static const struct daqcap_fw_list daqcap_fw_channels = {
+	.name = "channels",
+	.what = "channel",
+	.read = daqcap_fw_read_channel,
+};
 
 /**
  * daqcap_fw_read() - apply the board's description of the card
@@ -141,10 +185,8 @@ void daqcap_fw_read(struct daqcap_dev *dev)
 		dev->chans[c].default_input = c % dev->num_inputs;
 		dev->chans[c].default_chunk_lines = DAQCAP_CHUNK_LINES_DEFAULT;
 	}
-	if (dev_fwnode(d)) {
-		daqcap_fw_for_each(dev, "inputs", daqcap_fw_read_input);
-		daqcap_fw_for_each(dev, "channels", daqcap_fw_read_channel);
-	}
+	if (dev_fwnode(d))
+		daqcap_fw_read_list(dev, &daqcap_fw_inputs, dev->num_inputs);
 
 	dev->num_offered = 0;
 	for (i = 0; i < dev->num_inputs; i++) {
@@ -165,6 +207,10 @@ void daqcap_fw_read(struct daqcap_dev *dev)
 		}
 		dev->num_offered = dev->num_inputs;
 	}
+	/* The channels' defaults, knowing which inputs are wired. */
+	if (dev_fwnode(d))
+		daqcap_fw_read_list(dev, &daqcap_fw_channels,
+				    dev->num_channels);
 	for (c = 0; c < dev->num_channels; c++) {
 		struct daqcap_chan *chan = &dev->chans[c];
 
