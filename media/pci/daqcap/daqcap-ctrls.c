@@ -94,6 +94,10 @@ static int daqcap_g_volatile_ctrl(struct v4l2_ctrl *ctrl)
 	if (ret)
 		return ret;
 	switch (ctrl->id) {
+	case V4L2_CID_DAQCAP_CARD_INPUT:
+		/* Written under the channel's mutex, not the handler's. */
+		ctrl->val = READ_ONCE(chan->input);
+		break;
 	case V4L2_CID_TEST_PATTERN:
 		ctrl->val = daqcap_in_read(dev, chan->input, DAQCAP_IN_PATTERN);
 		if (ctrl->val >= DAQCAP_PATTERN_COUNT)
@@ -217,6 +221,18 @@ static const struct v4l2_ctrl_config daqcap_ctrl_ts_source = {
 	.qmenu = daqcap_ts_source_menu,
 };
 
+static const struct v4l2_ctrl_config daqcap_ctrl_card_input = {
+	.ops = &daqcap_ctrl_ops,
+	.id = V4L2_CID_DAQCAP_CARD_INPUT,
+	.name = "Card Input",
+	.type = V4L2_CTRL_TYPE_INTEGER,
+	.min = 0,
+	.max = DAQCAP_MAX_INPUTS - 1,
+	.step = 1,
+	.def = 0,
+	.flags = V4L2_CTRL_FLAG_READ_ONLY | V4L2_CTRL_FLAG_VOLATILE,
+};
+
 /**
  * daqcap_ctrls_init() - create a channel's controls
  * @chan: the channel, its input selected
@@ -230,7 +246,7 @@ int daqcap_ctrls_init(struct daqcap_chan *chan)
 	struct v4l2_ctrl_config chunk_lines;
 	struct v4l2_ctrl *power;
 
-	v4l2_ctrl_handler_init(hdl, 7);
+	v4l2_ctrl_handler_init(hdl, 8);
 	chan->ctrl_pattern =
 		v4l2_ctrl_new_std_menu_items(hdl, &daqcap_ctrl_ops,
 					     V4L2_CID_TEST_PATTERN,
@@ -261,6 +277,8 @@ int daqcap_ctrls_init(struct daqcap_chan *chan)
 		v4l2_ctrl_new_custom(hdl, &daqcap_ctrl_irq_delay, NULL);
 	chan->ctrl_ts_source =
 		v4l2_ctrl_new_custom(hdl, &daqcap_ctrl_ts_source, NULL);
+	/* Nothing refers to it: it only answers (daqcap_g_volatile_ctrl()). */
+	v4l2_ctrl_new_custom(hdl, &daqcap_ctrl_card_input, NULL);
 	if (hdl->error)
 		return hdl->error;
 	/* One register holds the rule: set its three fields together. */

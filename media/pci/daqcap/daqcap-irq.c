@@ -213,7 +213,7 @@ static irqreturn_t daqcap_chan_service(struct daqcap_chan *chan)
 /**
  * daqcap_input_changed() - an input changed: tell the channels that use it
  * @dev: the card
- * @input: the input
+ * @input: the card's input (not the V4L2 number)
  *
  * Queues a source change event on every channel that captures from the
  * input, and errors the queues of streaming channels whose frames can no
@@ -223,9 +223,10 @@ static irqreturn_t daqcap_chan_service(struct daqcap_chan *chan)
  */
 void daqcap_input_changed(struct daqcap_dev *dev, unsigned int input)
 {
+	/* The event's id is the V4L2 input, which applications subscribe. */
 	const struct v4l2_event ev = {
 		.type = V4L2_EVENT_SOURCE_CHANGE,
-		.id = input,
+		.id = dev->inputs[input].index,
 		.u.src_change.changes = V4L2_EVENT_SRC_CH_RESOLUTION,
 	};
 	struct v4l2_dv_timings detected;
