@@ -52,7 +52,7 @@ PYTHON3 ?= python3
 PATTERN_SRC := $(_pt)pattern/daqcap-pattern.c
 PATTERN_DEPS := $(PATTERN_SRC) $(_pt)pattern/daqcap-pattern.h \
 	$(_pt)media/pci/daqcap/daqcap-regs.h
-PATTERN_INC := -I$(_pt)media/pci/daqcap -I$(_pt)pattern
+PATTERN_INC := -I$(_pt)media/pci/daqcap -I$(_pt)pattern -I$(_pt)include/uapi
 PATTERN_WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wundef -Wwrite-strings -Werror
 # The generator itself: plain C99, conversion-clean.
@@ -87,7 +87,8 @@ $(PATTERN_OBJ): $(PATTERN_DEPS) $(_pattern_mk)
 	$(CC) $(PATTERN_LIB_WARN) $(PATTERN_CFLAGS) $(PATTERN_INC) -c -o $@ $<
 
 $(PATTERN_TOOL): $(_pt)utils/src/daqcap-pattern.c \
-		$(_pt)utils/src/daqcap-tool.h $(PATTERN_OBJ)
+		$(_pt)utils/src/daqcap-tool.h \
+		$(_pt)include/uapi/linux/daqcap.h $(PATTERN_OBJ)
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 $(PATTERN_WARN) $(PATTERN_CFLAGS) $(PATTERN_INC) \
 		-o $@ $(filter-out %.h,$^) $(PATTERN_LDFLAGS)

@@ -53,10 +53,10 @@ UTILS_LDFLAGS ?=
 UTILS_KERNELS ?= 6.1 6.12
 RST2MAN ?= $(shell command -v rst2man 2>/dev/null || command -v rst2man.py 2>/dev/null)
 
-UTILS_INC := -I$(_ut)media/pci/daqcap -I$(_ut)pattern
+UTILS_INC := -I$(_ut)media/pci/daqcap -I$(_ut)pattern -I$(_ut)include/uapi
 UTILS_WARN := -std=gnu11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wundef -Wwrite-strings -Wformat=2 -Werror
-UTILS_TOOL_H := $(_ut)utils/src/daqcap-tool.h
+UTILS_TOOL_H := $(_ut)utils/src/daqcap-tool.h $(_ut)include/uapi/linux/daqcap.h
 UTILS_PATTERN_DEPS := $(_ut)pattern/daqcap-pattern.c \
 	$(_ut)pattern/daqcap-pattern.h $(_ut)media/pci/daqcap/daqcap-regs.h
 

@@ -88,6 +88,7 @@ struct chan_info {
 	uint32_t version;
 	bool have_input;
 	unsigned int input;
+	unsigned int card_input;	/* the card's number for @input */
 	bool have_fmt;
 	struct v4l2_pix_format pix;
 	bool have_timings;
@@ -106,6 +107,7 @@ struct chan_info {
 
 struct input_info {
 	unsigned int index;
+	int card_input;		/* the card's number for it; -1: unknown */
 	char name[32];
 	uint32_t status;	/* V4L2_IN_ST_* */
 	/* Detected timings: 0, or -errno from QUERY_DV_TIMINGS. */
@@ -427,6 +429,18 @@ static bool find_reg(const struct card_info *card, const char *section,
 	return false;
 }
 
+/* How many inputs the card's registers show (debugfs). */
+static unsigned int card_register_inputs(const struct card_info *card)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < card->nregs; i++)
+		if (!strncmp(card->regs[i].section, "input ", 6) &&
+		    !strcmp(card->regs[i].name, "STATUS"))
+			n++;
+	return n;
+}
+
 /* What the driver's QUERY_DV_TIMINGS would say, from the input's registers. */
 static bool timings_from_registers(const struct card_info *card,
 				   unsigned int input, struct input_info *in)
@@ -556,8 +570,10 @@ static void read_channel(struct chan_info *ch)
 	struct v4l2_streamparm parm;
 	struct v4l2_create_buffers cb;
 
-	if (!xioctl(ch->fd, VIDIOC_G_INPUT, &ch->input))
+	if (!xioctl(ch->fd, VIDIOC_G_INPUT, &ch->input)) {
 		ch->have_input = true;
+		ch->card_input = daqcap_card_input(ch->fd, ch->input);
+	}
 	memset(&fmt, 0, sizeof(fmt));
 	fmt.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
 	if (!xioctl(ch->fd, VIDIOC_G_FMT, &fmt)) {
@@ -750,8 +766,6 @@ static void read_card(struct card_info *card)
 	for (i = 0; i < DAQCAP_MAX_INPUTS; i++) {
 		struct input_info *in = &card->inputs[i];
 		struct v4l2_input vi;
-		uint32_t pattern;
-		char sec[24];
 
 		memset(&vi, 0, sizeof(vi));
 		vi.index = i;
@@ -762,11 +776,7 @@ static void read_card(struct card_info *card)
 			 (const char *)vi.name);
 		in->status = vi.status;
 		in->result = -EAGAIN;	/* unknown yet */
-		snprintf(sec, sizeof(sec), "input %u", i);
-		if (find_reg(card, sec, "PATTERN", &pattern)) {
-			in->pattern = pattern;
-			in->have_pattern = true;
-		}
+		in->card_input = -1;
 		card->ninputs++;
 	}
 
@@ -783,6 +793,31 @@ static void read_card(struct card_info *card)
 			read_counters(card, ch);
 		else
 			ch->counters_error = "not read (--no-debugfs)";
+	}
+
+	/*
+	 * The registers are the card's inputs, V4L2's only those the board
+	 * wires: a channel on an input tells its card number; with as many
+	 * of each, they are the same.
+	 */
+	for (i = 0; i < card->ninputs; i++) {
+		struct input_info *in = &card->inputs[i];
+		uint32_t pattern;
+		char sec[24];
+
+		for (c = 0; c < card->nchans; c++)
+			if (card->chans[c]->have_input &&
+			    card->chans[c]->input == i)
+				in->card_input = (int)card->chans[c]->card_input;
+		if (in->card_input < 0 &&
+		    card_register_inputs(card) == card->ninputs)
+			in->card_input = (int)i;
+		snprintf(sec, sizeof(sec), "input %d", in->card_input);
+		if (in->card_input >= 0 &&
+		    find_reg(card, sec, "PATTERN", &pattern)) {
+			in->pattern = pattern;
+			in->have_pattern = true;
+		}
 	}
 
 	for (i = 0; i < card->ninputs; i++) {
@@ -803,7 +838,9 @@ static void read_card(struct card_info *card)
 		}
 		if (c < card->nchans)
 			continue;
-		if (timings_from_registers(card, i, in))
+		if (in->card_input >= 0 &&
+		    timings_from_registers(card, (unsigned int)in->card_input,
+					   in))
 			continue;
 		if (opt.probe_inputs)
 			for (c = 0; c < card->nchans; c++)
@@ -884,6 +921,9 @@ static void print_text(void)
 
 			printf("    %u: %-10s signal %-9s", in->index, in->name,
 			       input_signal(in));
+			if (in->card_input >= 0 &&
+			    in->card_input != (int)in->index)
+				printf(" (card input %d)", in->card_input);
 			if (in->result == -EAGAIN)
 				printf(" timings unknown (no channel selects it; --probe-inputs)");
 			else if (in->result)
@@ -1058,6 +1098,10 @@ static void print_json(void)
 			printf("%s\n    {\"index\": %u, \"name\": ", k ? "," : "",
 			       in->index);
 			json_str(in->name);
+			if (in->card_input >= 0)
+				printf(", \"card_input\": %d", in->card_input);
+			else
+				printf(", \"card_input\": null");
 			printf(", \"signal\": ");
 			json_str(input_signal(in));
 			printf(", \"status\": %u", in->status);

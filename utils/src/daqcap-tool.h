@@ -18,6 +18,9 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 
+#include <linux/videodev2.h>
+#include <linux/daqcap.h>
+
 #if !defined(PROG) || !defined(EXIT_USAGE)
 #error "define PROG and EXIT_USAGE before including daqcap-tool.h"
 #endif
@@ -64,6 +67,22 @@ static inline const char *fourcc_str(uint32_t fourcc, char buf[8])
 	if (buf[3] == ' ')
 		buf[3] = '\0';
 	return buf;
+}
+
+/*
+ * The card's number of the input channel node @fd captures, V4L2 input
+ * @v4l2_input: the test patterns carry the card's number, and a board may
+ * leave inputs unwired, which V4L2's numbering skips. The driver's Card
+ * Input control says it; a driver without the control numbers the inputs
+ * as the card does.
+ */
+static inline unsigned int daqcap_card_input(int fd, unsigned int v4l2_input)
+{
+	struct v4l2_control c = { .id = V4L2_CID_DAQCAP_CARD_INPUT };
+
+	if (xioctl(fd, VIDIOC_G_CTRL, &c) || c.value < 0)
+		return v4l2_input;
+	return (unsigned int)c.value;
 }
 
 #endif /* DAQCAP_TOOL_H */

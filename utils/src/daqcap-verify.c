@@ -187,7 +187,8 @@ static void usage(FILE *fp)
 "  -q, --quiet           print only the per-device results\n"
 "  -h, --help            show this help and exit\n"
 "\n"
-"Frames are checked with the input the device selects (VIDIOC_G_INPUT), its\n"
+"Frames are checked with the input the device selects (VIDIOC_G_INPUT; the\n"
+"card's number for it from the Card Input control), its\n"
 "format, size and bytesperline, and each buffer's sequence number; a gap in\n"
 "the sequence (and a first sequence above 0: the card counts from 0) counts\n"
 "as dropped frames. With --io read the driver gives no sequence: it is\n"
@@ -610,7 +611,7 @@ static int open_channel(struct channel *ch)
 	}
 	ch->input = input;
 	ch->fourcc = fmt.fmt.pix.pixelformat;
-	ch->f.input = input;
+	ch->f.input = daqcap_card_input(ch->fd, input);
 	ch->f.pattern = opt.pattern;
 	ch->f.format = (uint32_t)format;
 	ch->width = fmt.fmt.pix.width;
