@@ -11,11 +11,13 @@
  * "SDI A", input 1 "HDMI 1", inputs 2 and 3 not wired; channel 0 starts on
  * input 1, channel 1 writes 32 lines per chunk.
  *
- * Card 1 (0000:02:00.0) has values the driver must refuse, each with a
- * message, keeping its default: an input node for input 7 (the card has
- * 4), a label too long, a label used twice, a channel node for channel 9,
- * a default input out of range, a default input that is not wired, and
- * 100 lines per chunk (the card's maximum is 64). Input 3 is not wired.
+ * Card 1 (0000:02:00.0) leaves input 1 unwired, so that V4L2's input
+ * numbers (0, 1, 2) are not the card's (0, 2, 3), and has values the
+ * driver must refuse, each with a message, keeping its default: an input
+ * node for input 7 (the card has 4), a second node for input 2, a label
+ * too long, a label used twice, a channel node for channel 9, a default
+ * input out of range, a default input that is not wired, and 100 lines
+ * per chunk (the card's maximum is 64).
  *
  * Card 2 (0000:03:00.0) has no properties at all.
  */
@@ -112,6 +114,7 @@ DefinitionBlock ("", "SSDT", 2, "DAQCAP", "BOARD", 1)
 				Package () { "input@2", "IN02" },
 				Package () { "input@3", "IN03" },
 				Package () { "input@7", "IN07" },
+				Package () { "input-again", "IN2A" },
 			}
 		})
 		Name (IN00, Package () {
@@ -125,7 +128,7 @@ DefinitionBlock ("", "SSDT", 2, "DAQCAP", "BOARD", 1)
 			ToUUID ("daffd814-6eba-4d8c-8a91-bc9bbf4aa301"),
 			Package () {
 				Package () { "reg", 1 },
-				Package () { "label", "Camera" },
+				Package () { "status", "disabled" },
 			}
 		})
 		Name (IN02, Package () {
@@ -139,7 +142,7 @@ DefinitionBlock ("", "SSDT", 2, "DAQCAP", "BOARD", 1)
 			ToUUID ("daffd814-6eba-4d8c-8a91-bc9bbf4aa301"),
 			Package () {
 				Package () { "reg", 3 },
-				Package () { "status", "disabled" },
+				Package () { "label", "Camera" },
 			}
 		})
 		Name (IN07, Package () {
@@ -147,6 +150,13 @@ DefinitionBlock ("", "SSDT", 2, "DAQCAP", "BOARD", 1)
 			Package () {
 				Package () { "reg", 7 },
 				Package () { "label", "Nowhere" },
+			}
+		})
+		Name (IN2A, Package () {
+			ToUUID ("daffd814-6eba-4d8c-8a91-bc9bbf4aa301"),
+			Package () {
+				Package () { "reg", 2 },
+				Package () { "status", "disabled" },
 			}
 		})
 		Name (CHNS, Package () {
@@ -176,7 +186,7 @@ DefinitionBlock ("", "SSDT", 2, "DAQCAP", "BOARD", 1)
 			ToUUID ("daffd814-6eba-4d8c-8a91-bc9bbf4aa301"),
 			Package () {
 				Package () { "reg", 2 },
-				Package () { "daqcap,default-input", 3 },
+				Package () { "daqcap,default-input", 1 },
 			}
 		})
 		Name (CH09, Package () {
