@@ -71,7 +71,8 @@ help:
 	@echo "                  then tests/fuzz/run with 1,000,000 calls per node"
 	@echo "                  (SOAK_ARGS=\"--kernel 6.12 --seed N\", FUZZ_KERNELS=\"6.1 debug\")"
 	@echo "  make check      static checks: checkpatch --strict, kernel-doc, W=1 and"
-	@echo "                  sparse on both kernels, the datasheet/header contract,"
+	@echo "                  sparse on both kernels (also cross-built for arm64),"
+	@echo "                  the datasheet/header contract,"
 	@echo "                  the device-tree binding and examples (dt-schema,"
 	@echo "                  dtc), the pattern generator's lint"
 	@echo "  make setup      apt-install what the project needs"
@@ -140,6 +141,7 @@ soak:
 	exit $$s
 
 check:
+	scripts/setup driver kernel-source docs dt
 	scripts/check-contract
 	scripts/check-driver
 	scripts/check-docs
