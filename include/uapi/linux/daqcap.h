@@ -53,10 +53,10 @@ enum daqcap_timestamp_source {
 };
 
 /*
- * The card's number of the input the channel captures (read-only). The
- * V4L2 input number (VIDIOC_G_INPUT) counts only the inputs the board
- * wires; the card numbers all of them, and its test patterns carry its
- * own number.
+ * The card's number of the input the channel captures (read-only; its
+ * maximum is the card's last input). The V4L2 input number
+ * (VIDIOC_G_INPUT) counts only the inputs the board wires; the card
+ * numbers all of them, and its test patterns carry its own number.
  */
 #define V4L2_CID_DAQCAP_CARD_INPUT		(V4L2_CID_USER_DAQCAP_BASE + 5)
 

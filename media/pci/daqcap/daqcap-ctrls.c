@@ -94,10 +94,6 @@ static int daqcap_g_volatile_ctrl(struct v4l2_ctrl *ctrl)
 	if (ret)
 		return ret;
 	switch (ctrl->id) {
-	case V4L2_CID_DAQCAP_CARD_INPUT:
-		/* Written under the channel's mutex, not the handler's. */
-		ctrl->val = READ_ONCE(chan->input);
-		break;
 	case V4L2_CID_TEST_PATTERN:
 		ctrl->val = daqcap_in_read(dev, chan->input, DAQCAP_IN_PATTERN);
 		if (ctrl->val >= DAQCAP_PATTERN_COUNT)
@@ -137,6 +133,9 @@ static int daqcap_s_ctrl(struct v4l2_ctrl *ctrl)
 		return 0;
 	case V4L2_CID_DAQCAP_CHUNK_LINES:
 		/* Programmed at stream start; grabbed while streaming. */
+		return 0;
+	case V4L2_CID_DAQCAP_CARD_INPUT:
+		/* Read-only: only S_INPUT sets it, after the fact. */
 		return 0;
 	case V4L2_CID_DAQCAP_TIMESTAMP_SOURCE:
 		/*
@@ -227,10 +226,8 @@ static const struct v4l2_ctrl_config daqcap_ctrl_card_input = {
 	.name = "Card Input",
 	.type = V4L2_CTRL_TYPE_INTEGER,
 	.min = 0,
-	.max = DAQCAP_MAX_INPUTS - 1,
 	.step = 1,
-	.def = 0,
-	.flags = V4L2_CTRL_FLAG_READ_ONLY | V4L2_CTRL_FLAG_VOLATILE,
+	.flags = V4L2_CTRL_FLAG_READ_ONLY,
 };
 
 /**
@@ -243,7 +240,7 @@ static const struct v4l2_ctrl_config daqcap_ctrl_card_input = {
 int daqcap_ctrls_init(struct daqcap_chan *chan)
 {
 	struct v4l2_ctrl_handler *hdl = &chan->ctrl_handler;
-	struct v4l2_ctrl_config chunk_lines;
+	struct v4l2_ctrl_config chunk_lines, card_input;
 	struct v4l2_ctrl *power;
 
 	v4l2_ctrl_handler_init(hdl, 8);
@@ -277,8 +274,11 @@ int daqcap_ctrls_init(struct daqcap_chan *chan)
 		v4l2_ctrl_new_custom(hdl, &daqcap_ctrl_irq_delay, NULL);
 	chan->ctrl_ts_source =
 		v4l2_ctrl_new_custom(hdl, &daqcap_ctrl_ts_source, NULL);
-	/* Nothing refers to it: it only answers (daqcap_g_volatile_ctrl()). */
-	v4l2_ctrl_new_custom(hdl, &daqcap_ctrl_card_input, NULL);
+	/* Its range is the card's inputs, so tools can see a gap in V4L2's. */
+	card_input = daqcap_ctrl_card_input;
+	card_input.max = chan->dev->num_inputs - 1;
+	card_input.def = chan->input;
+	chan->ctrl_card_input = v4l2_ctrl_new_custom(hdl, &card_input, NULL);
 	if (hdl->error)
 		return hdl->error;
 	/* One register holds the rule: set its three fields together. */

@@ -97,11 +97,14 @@ static void daqcap_fw_read_channel(struct daqcap_dev *dev,
  * struct daqcap_fw_list - one list of nodes the binding defines
  * @name: the list's node ("inputs", "channels")
  * @what: what each of its nodes describes, for messages
+ * @disabled_is_absent: a disabled node says nothing (channels), rather
+ *	than that its input is not wired (inputs)
  * @read: reads one node, whose reg is valid and seen for the first time
  */
 struct daqcap_fw_list {
 	const char *name;
 	const char *what;
+	bool disabled_is_absent;
 	void (*read)(struct daqcap_dev *dev, struct fwnode_handle *node,
 		     unsigned int reg);
 };
@@ -119,6 +122,8 @@ static void daqcap_fw_read_node(struct daqcap_dev *dev,
 			 node, count, list->what);
 		return;
 	}
+	if (list->disabled_is_absent && !daqcap_fw_node_enabled(node))
+		return;
 	if (test_and_set_bit(reg, seen)) {
 		dev_warn(d, "firmware node %pfwP: %s %u is described already: ignored\n",
 			 node, list->what, reg);
@@ -163,6 +168,7 @@ static const struct daqcap_fw_list daqcap_fw_inputs = {
 static const struct daqcap_fw_list daqcap_fw_channels = {
 	.name = "channels",
 	.what = "channel",
+	.disabled_is_absent = true,
 	.read = daqcap_fw_read_channel,
 };
 

@@ -878,6 +878,7 @@ static int daqcap_s_input(struct file *file, void *priv, unsigned int i)
 	daqcap_chan_select_input(chan, input);
 	daqcap_pm_put(chan->dev);
 	daqcap_media_links_update(chan);
+	v4l2_ctrl_s_ctrl(chan->ctrl_card_input, input);
 	return 0;
 }
 

@@ -293,6 +293,7 @@ struct daqcap_dev;
  * @ctrl_irq_chunks: V4L2_CID_DAQCAP_IRQ_CHUNKS
  * @ctrl_irq_delay: V4L2_CID_DAQCAP_IRQ_DELAY_US
  * @ctrl_ts_source: V4L2_CID_DAQCAP_TIMESTAMP_SOURCE, grabbed while streaming
+ * @ctrl_card_input: V4L2_CID_DAQCAP_CARD_INPUT, read-only, set by S_INPUT
  * @default_input: the card input the channel starts on (firmware
  *	"daqcap,default-input", else its own number's, else the first offered)
  * @default_chunk_lines: the Lines per Chunk control's default (firmware
@@ -395,6 +396,7 @@ struct daqcap_chan {
 	struct v4l2_ctrl *ctrl_irq_chunks;
 	struct v4l2_ctrl *ctrl_irq_delay;
 	struct v4l2_ctrl *ctrl_ts_source;
+	struct v4l2_ctrl *ctrl_card_input;
 
 	unsigned int default_input;
 	u32 default_chunk_lines;
