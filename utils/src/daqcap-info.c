@@ -88,7 +88,7 @@ struct chan_info {
 	uint32_t version;
 	bool have_input;
 	unsigned int input;
-	unsigned int card_input;	/* the card's number for @input */
+	int card_input;		/* the card's number for @input; -1: unknown */
 	bool have_fmt;
 	struct v4l2_pix_format pix;
 	bool have_timings;
@@ -735,6 +735,7 @@ static bool probe_input(struct chan_info *ch, struct input_info *in)
 	in->result = xioctl(ch->fd, VIDIOC_QUERY_DV_TIMINGS, &in->timings) ?
 		     -errno : 0;
 	snprintf(in->source, sizeof(in->source), "probed on ch%u", ch->index);
+	in->card_input = daqcap_card_input(ch->fd, input);
 	back = ch->input;
 	xioctl(ch->fd, VIDIOC_S_INPUT, &back);
 	xioctl(ch->fd, VIDIOC_S_DV_TIMINGS, &saved);
@@ -808,7 +809,7 @@ static void read_card(struct card_info *card)
 		for (c = 0; c < card->nchans; c++)
 			if (card->chans[c]->have_input &&
 			    card->chans[c]->input == i)
-				in->card_input = (int)card->chans[c]->card_input;
+				in->card_input = card->chans[c]->card_input;
 		if (in->card_input < 0 &&
 		    card_register_inputs(card) == card->ninputs)
 			in->card_input = (int)i;

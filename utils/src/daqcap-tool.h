@@ -73,16 +73,17 @@ static inline const char *fourcc_str(uint32_t fourcc, char buf[8])
  * The card's number of the input channel node @fd captures, V4L2 input
  * @v4l2_input: the test patterns carry the card's number, and a board may
  * leave inputs unwired, which V4L2's numbering skips. The driver's Card
- * Input control says it; a driver without the control numbers the inputs
- * as the card does.
+ * Input control says it; a driver without the control (EINVAL) reads no
+ * board description, so its numbers are the card's. Returns -1, errno
+ * set, when the control cannot be read.
  */
-static inline unsigned int daqcap_card_input(int fd, unsigned int v4l2_input)
+static inline int daqcap_card_input(int fd, unsigned int v4l2_input)
 {
 	struct v4l2_control c = { .id = V4L2_CID_DAQCAP_CARD_INPUT };
 
-	if (xioctl(fd, VIDIOC_G_CTRL, &c) || c.value < 0)
-		return v4l2_input;
-	return (unsigned int)c.value;
+	if (xioctl(fd, VIDIOC_G_CTRL, &c))
+		return errno == EINVAL ? (int)v4l2_input : -1;
+	return c.value;
 }
 
 #endif /* DAQCAP_TOOL_H */

@@ -525,6 +525,7 @@ static int open_channel(struct channel *ch)
 	struct v4l2_format fmt;
 	struct stat st;
 	uint32_t input;
+	int card_input;
 	char fcc[8];
 	int format;
 
@@ -611,7 +612,13 @@ static int open_channel(struct channel *ch)
 	}
 	ch->input = input;
 	ch->fourcc = fmt.fmt.pix.pixelformat;
-	ch->f.input = daqcap_card_input(ch->fd, input);
+	card_input = daqcap_card_input(ch->fd, input);
+	if (card_input < 0) {
+		fprintf(stderr, PROG ": %s: Card Input control: %s\n",
+			ch->path, strerror(errno));
+		return -1;
+	}
+	ch->f.input = (uint32_t)card_input;
 	ch->f.pattern = opt.pattern;
 	ch->f.format = (uint32_t)format;
 	ch->width = fmt.fmt.pix.width;
