@@ -63,7 +63,10 @@ static struct {
  * the no-ops they are.
  */
 static unsigned int insn_windows;	/* closed so far */
-static bool insn_window_open, reported;
+static bool reported;
+#if defined(__x86_64__) || defined(__i386__)
+static bool insn_window_open;
+#endif
 
 static void insn_mark(unsigned int op)
 {
