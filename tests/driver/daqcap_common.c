@@ -376,7 +376,26 @@ static int dnode_cmp(const void *a, const void *b)
 	return c ? c : (int)x->chan - (int)y->chan;
 }
 
-/* Every daqcap video node, sorted by card then channel; returns the count. */
+/* Whether $DAQCAP_TEST_CARDS, when set, lists the card at PCI address pci. */
+static bool card_selected(const char *pci)
+{
+	const char *list = getenv("DAQCAP_TEST_CARDS");
+	size_t len = strlen(pci);
+
+	if (!list || !*list)
+		return true;
+	for (const char *p = list; *p; p += strcspn(p, ",")) {
+		p += strspn(p, ",");
+		if (!strncmp(p, pci, len) && (p[len] == ',' || !p[len]))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Every daqcap video node of the selected cards (card_selected()), sorted
+ * by card then channel; returns the count.
+ */
 int find_nodes(struct dnode *nodes, int max, int *ncards)
 {
 	char last[32] = "";
@@ -402,7 +421,7 @@ int find_nodes(struct dnode *nodes, int max, int *ncards)
 		if (!xioctl(fd, VIDIOC_QUERYCAP, &cap) &&
 		    !strcmp((char *)cap.driver, "daqcap") &&
 		    sscanf((char *)cap.card, "DAQCAP ch%u %31s", &nodes[n].chan,
-			   nodes[n].pci) == 2) {
+			   nodes[n].pci) == 2 && card_selected(nodes[n].pci)) {
 			snprintf(nodes[n].path, sizeof(nodes[n].path), "%s", path);
 			n++;
 		}

@@ -47,6 +47,12 @@
  *
  * Environment:
  *   DAQCAP_QMP          guest path of the QMP character device
+ *   DAQCAP_TEST_CARDS   comma-separated PCI addresses (0000:00:03.0,...): the
+ *                       tests use only these cards and leave the others
+ *                       alone (a card in use, or one a board describes
+ *                       differently); card indices count the cards kept,
+ *                       while QMP names QEMU's devices daqcap<index> among
+ *                       all of them, so the fault tests want every card
  *
  * Build and run: tests/driver/run.
  */
