@@ -82,7 +82,9 @@ progress_run() {
 	ticker=$!
 	"$@" >"$log" 2>&1 </dev/null || rc=$?
 	kill "$ticker" 2>/dev/null
-	wait "$ticker" 2>/dev/null
+	# The ticker's status is its SIGTERM's (143): not the step's, and not
+	# an error for a caller under `set -e`.
+	wait "$ticker" 2>/dev/null || true
 	if [ $rc = 0 ]; then
 		printf '%s:   done in %s\n' "$prefix" "$(progress_time $(($(date +%s) - t0)))" >&2
 	else
