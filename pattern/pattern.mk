@@ -136,6 +136,17 @@ ifneq ($(_pattern_kdoc),)
 		{ ! grep .; }
 endif
 
+# Windows (crop), as a sixth field LEFT,TOP,WxH: an odd top; a left edge
+# inside a VERIFY word (RGB24, 2 x 3 bytes); NV12's and NV16's chroma rows
+# of a window; a corner; a window that is the whole frame.
+_pattern_xcheck_windows := \
+	YUYV:bars:320x240:0:0:2,3,100x50 RGB24:verify:333x7:4:99:2,1,17x5 \
+	GREY:verify:64x16:1:7:6,0,33x16 NV12:verify:66x16:15:4294967295:2,2,40x10 \
+	NV12:bars:400x360:3:150:100,34,200x100 NV16:verify:34x7:2:99:2,1,20x5 \
+	NV16:bars:322x242:9:123456789:10,33,96x41 \
+	XBGR32:bars:100x300:12:4294967295:6,10,50x100 \
+	UYVY:bars:320x240:3:150:318,238,2x2 Y16:bars:641x97:2:1000:0,0,641x97
+
 # Sizes and sequences that cover bars, box (and its bounce), text, ramp,
 # odd widths and clipping, at sizes the Python model renders in seconds;
 # every format, NV12 and NV16 (all their rows) included. 400x360 has k = 3,
@@ -148,19 +159,26 @@ _pattern_xcheck_cases := \
 	GREY:verify:333x7:4:99 YUYV:verify:64x16:15:4294967295 \
 	NV12:bars:400x360:3:150 NV16:bars:322x242:9:123456789 \
 	NV12:bars:2x2:0:0 NV16:bars:8x63:1:5 NV12:verify:66x16:15:4294967295 \
-	NV16:verify:34x7:2:99
+	NV16:verify:34x7:2:99 \
+	$(_pattern_xcheck_windows)
 
 pattern-xcheck: $(PATTERN_TOOL)
 	@mkdir -p $(PATTERN_BUILD)/pattern
-	@set -e; f=$(PATTERN_BUILD)/pattern/xcheck.raw; \
+	@f=$(PATTERN_BUILD)/pattern/xcheck.raw; n=0; bad=0; \
+	set -- $(_pattern_xcheck_cases); echo "1..$$#"; \
 	for c in $(_pattern_xcheck_cases); do \
+		n=$$((n + 1)); r="daqcap-pattern failed"; \
 		set -- $$(echo $$c | tr : ' '); \
-		$(PATTERN_TOOL) --raw -f $$1 -p $$2 -s $$3 -i $$4 -n $$5 \
-			-o $$f; \
-		$(PYTHON3) $(_pt)tests/pattern/pattern-ref.py --check $$f \
+		if $(PATTERN_TOOL) --raw -f $$1 -p $$2 -s $$3 -i $$4 -n $$5 \
+			$${6:+--crop $$6} -o $$f && \
+		   r=$$($(PYTHON3) $(_pt)tests/pattern/pattern-ref.py --check $$f \
 			--format $$1 --pattern $$2 --size $$3 --input $$4 \
-			--sequence $$5; \
-	done; rm -f $$f
+			--sequence $$5 $${6:+--crop $$6}); then \
+			echo "ok $$n - $$c: $${r#*: }"; \
+		else \
+			echo "not ok $$n - $$c: $${r#*: }"; bad=$$((bad + 1)); \
+		fi; \
+	done; rm -f $$f; [ $$bad = 0 ]
 
 _pattern_pnmtopng := $(shell command -v pnmtopng 2>/dev/null)
 

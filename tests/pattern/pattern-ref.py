@@ -9,10 +9,11 @@ cross-check the C implementation through the raw frames that
 
 Usage:
   pattern-ref.py --check FILE.raw [--input N] [--pattern P] [--format F]
-                 [--size WxH] [--sequence N]
+                 [--size WxH] [--sequence N] [--crop LEFT,TOP,WxH]
       compare a raw frame (rows back to back, no padding: the lines, or for
-      NV12 and NV16 the luma rows then the chroma rows) with this model;
-      exit 0 if it matches, 1 with the first difference otherwise
+      NV12 and NV16 the luma rows then the chroma rows), or a window of it,
+      with this model; exit 0 if it matches, 1 with the first difference
+      otherwise
   pattern-ref.py --tables
       print the reference tables of PATTERN.rst
 """
@@ -213,6 +214,23 @@ def render_row(inp, pattern, fmt, width, height, seq, row):
     return encode(fmt, bars_pixels(width, height, inp, seq, row))
 
 
+def window_row(inp, pattern, fmt, width, height, seq, crop, wy):
+    """Row `wy` of window `crop` (left, top, cw, ch): a slice of a row of
+    the whole frame (PATTERN.rst "Windows (crop)"), zeros if the window is
+    invalid."""
+    left, top, cw, ch = crop
+    lw = line_bytes(fmt, cw)
+    if (left % 2 or left + cw > width or top + ch > height or
+            (fmt == NV12 and (top % 2 or ch % 2))):
+        return bytes(lw)
+    if fmt in (NV12, NV16) and wy >= ch:
+        fr = height + (top // 2 if fmt == NV12 else top) + (wy - ch)
+    else:
+        fr = top + wy
+    o = left * FORMATS[fmt][2]
+    return render_row(inp, pattern, fmt, width, height, seq, fr)[o:o + lw]
+
+
 def colour_bytes(fmt, rgb):
     px = [list(rgb) + [None]] * (2 if fmt in (0, 1) else 1)
     return encode(fmt, px)
@@ -259,6 +277,8 @@ def main():
     ap.add_argument("--format", default="YUYV")
     ap.add_argument("--size", default="640x480")
     ap.add_argument("--sequence", type=parse_int, default=0)
+    ap.add_argument("--crop", metavar="LEFT,TOP,WxH",
+                    help="the frame is this window of the whole frame")
     ap.add_argument("--check", metavar="FILE.raw")
     ap.add_argument("--tables", action="store_true")
     a = ap.parse_args()
@@ -271,23 +291,29 @@ def main():
     fmt = next(f for f, v in FORMATS.items()
                if a.format.upper().strip() in (v[0], v[1].strip()))
     width, height = (int(v) for v in a.size.lower().split("x"))
+    crop = (0, 0, width, height)
+    if a.crop:
+        left, top, size = a.crop.lower().split(",")
+        crop = (int(left), int(top)) + tuple(int(v) for v in size.split("x"))
     data = open(a.check, "rb").read()
-    n = line_bytes(fmt, width)
-    nrows = rows(fmt, height)
+    n = line_bytes(fmt, crop[2])
+    nrows = rows(fmt, crop[3])
     if len(data) != n * nrows:
         print("%s: %d bytes, expected %d" % (a.check, len(data), n * nrows))
         return 1
     for row in range(nrows):
-        want = render_row(a.input, pattern, fmt, width, height, a.sequence,
-                          row)
+        want = window_row(a.input, pattern, fmt, width, height, a.sequence,
+                          crop, row)
         got = data[row * n:(row + 1) * n]
         if got != want:
             o = next(i for i in range(n) if got[i] != want[i])
             print("%s: row %d byte %d: got 0x%02x, expected 0x%02x" %
                   (a.check, row, o, got[o], want[o]))
             return 1
-    print("%s: %dx%d %s %s input %d sequence %d: all %d rows match" %
-          (a.check, width, height, FORMATS[fmt][0], a.pattern, a.input,
+    print("%s: %dx%d%s %s %s input %d sequence %d: all %d rows match" %
+          (a.check, width, height,
+           " window %dx%d at (%d, %d)" % (crop[2], crop[3], crop[0], crop[1])
+           if a.crop else "", FORMATS[fmt][0], a.pattern, a.input,
            a.sequence, nrows))
     return 0
 

@@ -50,6 +50,9 @@ static void usage(FILE *fp)
 "                        (default 1920x1080)\n"
 "  -n, --sequence N      hardware frame sequence, 0 to 4294967295, decimal or\n"
 "                        0x-prefixed hexadecimal (default 0)\n"
+"  -c, --crop L,T,WxH    render only this window of the frame: W x H pixels\n"
+"                        from pixel L of line T (L even; for NV12, T and H\n"
+"                        even), as a channel cropping to it captures it\n"
 "  -o, --output FILE     where to write; '-' is standard output\n"
 "      --raw             write the bytes the card sends instead of an image:\n"
 "                        the lines back to back, or for NV12 and NV16 the\n"
@@ -106,6 +109,32 @@ static int parse_size(const char *s, uint32_t *w, uint32_t *h)
 	*x = '\0';
 	if (parse_u32(buf, DAQCAP_MAX_WIDTH, w) ||
 	    parse_u32(x + 1, DAQCAP_MAX_HEIGHT, h) || !*w || !*h)
+		return -1;
+	return 0;
+}
+
+/* "LEFT,TOP,WxH", inside a frame of @fw x @fh. */
+static int parse_crop(const char *s, uint32_t fw, uint32_t fh,
+		      struct daqcap_pattern_window *win)
+{
+	char buf[48], *top, *size;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	top = strchr(buf, ',');
+	if (!top)
+		return -1;
+	*top++ = '\0';
+	size = strchr(top, ',');
+	if (!size)
+		return -1;
+	*size++ = '\0';
+	if (parse_u32(buf, DAQCAP_MAX_WIDTH - 1, &win->left) ||
+	    parse_u32(top, DAQCAP_MAX_HEIGHT - 1, &win->top) ||
+	    parse_size(size, &win->width, &win->height))
+		return -1;
+	if (win->left + win->width > fw || win->top + win->height > fh)
 		return -1;
 	return 0;
 }
@@ -194,6 +223,7 @@ int main(int argc, char **argv)
 		{ "format",   required_argument, NULL, 'f' },
 		{ "size",     required_argument, NULL, 's' },
 		{ "sequence", required_argument, NULL, 'n' },
+		{ "crop",     required_argument, NULL, 'c' },
 		{ "output",   required_argument, NULL, 'o' },
 		{ "raw",      no_argument,       NULL, OPT_RAW },
 		{ "help",     no_argument,       NULL, 'h' },
@@ -205,14 +235,15 @@ int main(int argc, char **argv)
 		.sequence = 0,
 	};
 	enum output_kind kind = OUT_PPM;
-	const char *out = NULL;
+	struct daqcap_pattern_window win;
+	const char *out = NULL, *crop = NULL;
 	uint8_t *line, *chroma, *pix;
 	uint32_t y, x, rows;
 	int c, raw = 0, v, ok;
 	size_t n, i;
 	FILE *fp;
 
-	while ((c = getopt_long(argc, argv, "i:p:f:s:n:o:h", opts, NULL)) !=
+	while ((c = getopt_long(argc, argv, "i:p:f:s:n:c:o:h", opts, NULL)) !=
 	       -1) {
 		switch (c) {
 		case 'i':
@@ -248,6 +279,9 @@ int main(int argc, char **argv)
 				usage_error("invalid --sequence '%s': expected "
 					    "0 to 4294967295", optarg);
 			break;
+		case 'c':
+			crop = optarg;	/* checked against the final --size */
+			break;
 		case 'o':
 			out = optarg;
 			break;
@@ -270,14 +304,24 @@ int main(int argc, char **argv)
 	if (!*out)
 		usage_error("empty output file name");
 
-	n = daqcap_pattern_line_bytes(f.format, f.width);
+	if (crop && parse_crop(crop, f.width, f.height, &f.crop))
+		usage_error("invalid --crop '%s': expected LEFT,TOP,WIDTHxHEIGHT "
+			    "inside the %ux%u frame", crop, f.width, f.height);
+	if (f.crop.left % 2)
+		usage_error("a window starts on an even pixel, not %u",
+			    f.crop.left);
+	if (f.format == DAQCAP_FMT_NV12 && f.crop.top % 2)
+		usage_error("an NV12 window starts on an even line, not %u",
+			    f.crop.top);
+	win = daqcap_pattern_window_of(&f);
+	n = daqcap_pattern_line_bytes(f.format, win.width);
 	if (!n)
 		usage_error("%s needs an even width, not %u",
-			    daqcap_format_name(f.format), f.width);
-	rows = daqcap_pattern_rows(f.format, f.height);
+			    daqcap_format_name(f.format), win.width);
+	rows = daqcap_pattern_rows(f.format, win.height);
 	if (!rows)
 		usage_error("%s needs an even height, not %u",
-			    daqcap_format_name(f.format), f.height);
+			    daqcap_format_name(f.format), win.height);
 
 	if (raw)
 		kind = OUT_RAW;
@@ -286,7 +330,7 @@ int main(int argc, char **argv)
 
 	line = malloc(n);
 	chroma = malloc(n);
-	pix = malloc((size_t)f.width * 3);
+	pix = malloc((size_t)win.width * 3);
 	if (!line || !chroma || !pix) {
 		fprintf(stderr, PROG ": out of memory\n");
 		return 1;
@@ -304,46 +348,46 @@ int main(int argc, char **argv)
 	}
 
 	if (kind == OUT_PPM)
-		fprintf(fp, "P6\n%u %u\n255\n", f.width, f.height);
+		fprintf(fp, "P6\n%u %u\n255\n", win.width, win.height);
 	else if (kind == OUT_PGM)
-		fprintf(fp, "P5\n%u %u\n%u\n", f.width, f.height,
+		fprintf(fp, "P5\n%u %u\n%u\n", win.width, win.height,
 			f.format == DAQCAP_FMT_Y16 ? 65535 : 255);
 
 	/* Raw: every row; images: one line (luma row) at a time. */
-	for (y = 0; y < (kind == OUT_RAW ? rows : f.height); y++) {
+	for (y = 0; y < (kind == OUT_RAW ? rows : win.height); y++) {
 		daqcap_pattern_render_line(&f, y, line);
-		/* The chroma row of NV12's and NV16's line y. */
+		/* The chroma row of NV12's and NV16's line y (of the window). */
 		if (kind != OUT_RAW && f.format == DAQCAP_FMT_NV12)
-			daqcap_pattern_render_line(&f, f.height + y / 2,
+			daqcap_pattern_render_line(&f, win.height + y / 2,
 						   chroma);
 		else if (kind != OUT_RAW && f.format == DAQCAP_FMT_NV16)
-			daqcap_pattern_render_line(&f, f.height + y, chroma);
+			daqcap_pattern_render_line(&f, win.height + y, chroma);
 		switch (kind) {
 		case OUT_RAW:
 			ok = fwrite(line, 1, n, fp) == n;
 			break;
 		case OUT_PPM:
-			line_to_rgb(f.format, f.width, line, chroma, pix);
-			ok = fwrite(pix, 3, f.width, fp) == f.width;
+			line_to_rgb(f.format, win.width, line, chroma, pix);
+			ok = fwrite(pix, 3, win.width, fp) == win.width;
 			break;
 		case OUT_PGM:
 			if (f.format == DAQCAP_FMT_Y16) {
 				/* 16-bit PGM is big-endian. */
-				for (x = 0; x < f.width; x++) {
+				for (x = 0; x < win.width; x++) {
 					pix[2 * x] = line[2 * x + 1];
 					pix[2 * x + 1] = line[2 * x];
 				}
-				ok = fwrite(pix, 2, f.width, fp) == f.width;
+				ok = fwrite(pix, 2, win.width, fp) == win.width;
 				break;
 			}
-			line_to_rgb(f.format, f.width, line, chroma, pix);
+			line_to_rgb(f.format, win.width, line, chroma, pix);
 			/* Full-range luma of the displayed colour. */
-			for (i = 0; i < f.width; i++)
+			for (i = 0; i < win.width; i++)
 				pix[i] = (uint8_t)((54 * pix[3 * i] +
 						    183 * pix[3 * i + 1] +
 						    19 * pix[3 * i + 2] + 128) >>
 						   8);
-			ok = fwrite(pix, 1, f.width, fp) == f.width;
+			ok = fwrite(pix, 1, win.width, fp) == win.width;
 			break;
 		default:
 			ok = 0;
