@@ -26,8 +26,10 @@
 #                   warnings), as strict C99 with -Wconversion, with clang
 #                   -Weverything when clang is there; run kernel-doc on it
 #                   when a kernel-doc script is found; all with -Werror
-#   pattern-xcheck  compare frames rendered by the tool with the independent
-#                   Python model tests/pattern/pattern-ref.py (needs python3)
+#   pattern-xcheck  compare frames and windows (crop) rendered by the tool
+#                   with the independent Python model
+#                   tests/pattern/pattern-ref.py (needs python3); TAP, a
+#                   result per case
 #   pattern-images  sample frames in $(PATTERN_BUILD)/pattern/, as PPM and,
 #                   when pnmtopng (Debian: netpbm) is there, PNG
 #   pattern-clean   remove what these rules build
@@ -138,14 +140,16 @@ endif
 
 # Windows (crop), as a sixth field LEFT,TOP,WxH: an odd top; a left edge
 # inside a VERIFY word (RGB24, 2 x 3 bytes); NV12's and NV16's chroma rows
-# of a window; a corner; a window that is the whole frame.
+# of a window; a corner; a window that is the whole frame; even windows of
+# frames of an odd width (whose own rows have no bytes in these formats).
 _pattern_xcheck_windows := \
 	YUYV:bars:320x240:0:0:2,3,100x50 RGB24:verify:333x7:4:99:2,1,17x5 \
 	GREY:verify:64x16:1:7:6,0,33x16 NV12:verify:66x16:15:4294967295:2,2,40x10 \
 	NV12:bars:400x360:3:150:100,34,200x100 NV16:verify:34x7:2:99:2,1,20x5 \
 	NV16:bars:322x242:9:123456789:10,33,96x41 \
 	XBGR32:bars:100x300:12:4294967295:6,10,50x100 \
-	UYVY:bars:320x240:3:150:318,238,2x2 Y16:bars:641x97:2:1000:0,0,641x97
+	UYVY:bars:320x240:3:150:318,238,2x2 Y16:bars:641x97:2:1000:0,0,641x97 \
+	YUYV:verify:641x4:1:3:2,1,16x2 NV16:bars:641x6:2:9:4,2,20x3
 
 # Sizes and sequences that cover bars, box (and its bounce), text, ramp,
 # odd widths and clipping, at sizes the Python model renders in seconds;
@@ -173,12 +177,13 @@ pattern-xcheck: $(PATTERN_TOOL)
 			$${6:+--crop $$6} -o $$f && \
 		   r=$$($(PYTHON3) $(_pt)tests/pattern/pattern-ref.py --check $$f \
 			--format $$1 --pattern $$2 --size $$3 --input $$4 \
-			--sequence $$5 $${6:+--crop $$6}); then \
+			--sequence $$5 $${6:+--crop $$6} 2>$$f.err); then \
 			echo "ok $$n - $$c: $${r#*: }"; \
 		else \
+			[ -n "$$r" ] || r=": $$(tail -n 1 $$f.err 2>/dev/null)"; \
 			echo "not ok $$n - $$c: $${r#*: }"; bad=$$((bad + 1)); \
 		fi; \
-	done; rm -f $$f; [ $$bad = 0 ]
+	done; rm -f $$f $$f.err; [ $$bad = 0 ]
 
 _pattern_pnmtopng := $(shell command -v pnmtopng 2>/dev/null)
 

@@ -194,13 +194,17 @@ def encode_nv(px, chroma):
     return bytes(out)
 
 
-def render_row(inp, pattern, fmt, width, height, seq, row):
-    """Row `row` of the whole frame: line `row` for one-plane formats."""
-    n = line_bytes(fmt, width)
+def render_row(inp, pattern, fmt, width, height, seq, row, left=0, cw=None):
+    """Row `row` of the whole frame (line `row` for one-plane formats), or
+    only the bytes of its pixels [left, left + cw)."""
+    cw = width if cw is None else cw
+    n = line_bytes(fmt, cw)
     if n == 0:
         return b""
     if pattern == VERIFY:
-        return verify_line(inp, seq, row, n)  # seeded by the row number
+        # Seeded by the row number; words counted from the row's byte 0.
+        o = left * FORMATS[fmt][2]
+        return verify_line(inp, seq, row, o + n)[o:]
     if pattern != BARS:
         return bytes(n)
     if fmt in (NV12, NV16):
@@ -210,8 +214,9 @@ def render_row(inp, pattern, fmt, width, height, seq, row):
             line = row - height
             if fmt == NV12:
                 line *= 2  # chroma of the upper line of each pair
-        return encode_nv(bars_pixels(width, height, inp, seq, line), chroma)
-    return encode(fmt, bars_pixels(width, height, inp, seq, row))
+        px = bars_pixels(width, height, inp, seq, line)
+        return encode_nv(px[left:left + cw], chroma)
+    return encode(fmt, bars_pixels(width, height, inp, seq, row)[left:left + cw])
 
 
 def window_row(inp, pattern, fmt, width, height, seq, crop, wy):
@@ -227,8 +232,7 @@ def window_row(inp, pattern, fmt, width, height, seq, crop, wy):
         fr = height + (top // 2 if fmt == NV12 else top) + (wy - ch)
     else:
         fr = top + wy
-    o = left * FORMATS[fmt][2]
-    return render_row(inp, pattern, fmt, width, height, seq, fr)[o:o + lw]
+    return render_row(inp, pattern, fmt, width, height, seq, fr, left, cw)
 
 
 def colour_bytes(fmt, rgb):
