@@ -314,67 +314,6 @@ TEST_F_TIMEOUT(daqcap, another_card_after_reset_ends_streams, 120)
 	lifecycle_expect_lost(_metadata, &lc);
 }
 
-/* A PCIe error injected at the card (QEMU's AER injector) while all stream. */
-static void aer_while_streaming(struct __test_metadata *_metadata,
-				FIXTURE_DATA(daqcap) *self, const char *error)
-{
-	char cmd[256], reply[4096];
-	struct lifecycle lc;
-	long long rec, errs;
-
-	NEED_QMP();
-	lifecycle_start(_metadata, self, &lc);
-	rec = lifecycle_counter(lc.pci, "recoveries");
-	errs = lifecycle_counter(lc.pci, "pci_errors");
-	snprintf(cmd, sizeof(cmd),
-		 "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"pcie_aer_inject_error daqcap0 %s\"}",
-		 error);
-	ASSERT_EQ(0, qmp_exec(&self->qmp, cmd, reply, sizeof(reply))) TH_LOG("%s: %s", cmd, reply);
-	ASSERT_EQ(NULL, strstr(reply, "rror")) TH_LOG("%s", reply);
-	EXPECT_LE(errs + 1, wait_lifecycle(lc.pci, "pci_errors", errs + 1, 20000))
-		TH_LOG("the driver never heard of the error (is AER native in the guest?)");
-	EXPECT_LE(rec + 1, wait_lifecycle(lc.pci, "recoveries", rec + 1, 20000));
-	lifecycle_finish(_metadata, &lc, error);
-}
-
-TEST_F_TIMEOUT(daqcap, aer_nonfatal_while_streaming, 180)
-{
-	aer_while_streaming(_metadata, self, "POISON_TLP");
-}
-
-TEST_F_TIMEOUT(daqcap, aer_fatal_while_streaming, 180)
-{
-	aer_while_streaming(_metadata, self, "MALF_TLP");
-}
-
-/*
- * A fatal error the platform cannot recover from: Linux resets the link,
- * the link does not come back, and the PCI core gives up without telling
- * the driver. The streams must end in error (DQBUF -EIO, POLLERR), never
- * hang, and closing everything must work. Run where recovery fails: QEMU
- * 7.2's pcie-root-port at its default speed does not report the link
- * active after a secondary bus reset (tests/driver/run runs this test in
- * a VM of its own: the card stays lost).
- */
-TEST_F_TIMEOUT(daqcap, aer_unrecovered_ends_streams_in_error, 180)
-{
-	char cmd[256], reply[4096];
-	struct lifecycle lc;
-	long long lost;
-
-	NEED_QMP();
-	lifecycle_start(_metadata, self, &lc);
-	lost = lifecycle_counter(lc.pci, "lost");
-	snprintf(cmd, sizeof(cmd),
-		 "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"pcie_aer_inject_error daqcap0 MALF_TLP\"}");
-	ASSERT_EQ(0, qmp_exec(&self->qmp, cmd, reply, sizeof(reply))) TH_LOG("%s", reply);
-	ASSERT_LE(lost + 1, wait_lifecycle(lc.pci, "lost", lost + 1, 90000))
-		TH_LOG("the driver did not give the card up (did the recovery succeed here?)");
-	lifecycle_expect_lost(_metadata, &lc);
-}
-
-/* ---- runtime PM ---- */
-
 static int read_sysfs(const char *path, char *buf, size_t size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -429,6 +368,78 @@ static int rpm_delay_set(struct rpm_delay *d, const char *pci, const char *ms)
 		return -1;
 	return write_sysfs(d->path, ms);
 }
+
+/* A PCIe error injected at the card (QEMU's AER injector) while all stream. */
+static void aer_while_streaming(struct __test_metadata *_metadata,
+				FIXTURE_DATA(daqcap) *self, const char *error)
+{
+	const struct dnode *n = node_of(self, 0, 0);
+	char cmd[256], reply[4096];
+	struct rpm_delay delay;
+	struct lifecycle lc;
+	long long rec, errs;
+
+	NEED_QMP();
+	/*
+	 * The card first sleeps (runtime PM) and wakes: before Linux 6.12,
+	 * that used up the configuration saved at probe, which the recovery
+	 * of a fatal error, resetting the link, must still restore.
+	 */
+	ASSERT_NE(NULL, n);
+	ASSERT_EQ(0, rpm_delay_set(&delay, n->pci, "100"));
+	EXPECT_TRUE(wait_rpm(n->pci, "suspended", 5000)) TH_LOG("the idle card did not suspend");
+	write_sysfs(delay.path, delay.saved);
+	lifecycle_start(_metadata, self, &lc);
+	rec = lifecycle_counter(lc.pci, "recoveries");
+	errs = lifecycle_counter(lc.pci, "pci_errors");
+	snprintf(cmd, sizeof(cmd),
+		 "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"pcie_aer_inject_error daqcap0 %s\"}",
+		 error);
+	ASSERT_EQ(0, qmp_exec(&self->qmp, cmd, reply, sizeof(reply))) TH_LOG("%s: %s", cmd, reply);
+	ASSERT_EQ(NULL, strstr(reply, "rror")) TH_LOG("%s", reply);
+	EXPECT_LE(errs + 1, wait_lifecycle(lc.pci, "pci_errors", errs + 1, 20000))
+		TH_LOG("the driver never heard of the error (is AER native in the guest?)");
+	EXPECT_LE(rec + 1, wait_lifecycle(lc.pci, "recoveries", rec + 1, 20000));
+	lifecycle_finish(_metadata, &lc, error);
+}
+
+TEST_F_TIMEOUT(daqcap, aer_nonfatal_while_streaming, 180)
+{
+	aer_while_streaming(_metadata, self, "POISON_TLP");
+}
+
+TEST_F_TIMEOUT(daqcap, aer_fatal_while_streaming, 180)
+{
+	aer_while_streaming(_metadata, self, "MALF_TLP");
+}
+
+/*
+ * A fatal error the platform cannot recover from: Linux resets the link,
+ * the link does not come back, and the PCI core gives up without telling
+ * the driver. The streams must end in error (DQBUF -EIO, POLLERR), never
+ * hang, and closing everything must work. Run where recovery fails: QEMU
+ * 7.2's pcie-root-port at its default speed does not report the link
+ * active after a secondary bus reset (tests/driver/run runs this test in
+ * a VM of its own: the card stays lost).
+ */
+TEST_F_TIMEOUT(daqcap, aer_unrecovered_ends_streams_in_error, 180)
+{
+	char cmd[256], reply[4096];
+	struct lifecycle lc;
+	long long lost;
+
+	NEED_QMP();
+	lifecycle_start(_metadata, self, &lc);
+	lost = lifecycle_counter(lc.pci, "lost");
+	snprintf(cmd, sizeof(cmd),
+		 "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"pcie_aer_inject_error daqcap0 MALF_TLP\"}");
+	ASSERT_EQ(0, qmp_exec(&self->qmp, cmd, reply, sizeof(reply))) TH_LOG("%s", reply);
+	ASSERT_LE(lost + 1, wait_lifecycle(lc.pci, "lost", lost + 1, 90000))
+		TH_LOG("the driver did not give the card up (did the recovery succeed here?)");
+	lifecycle_expect_lost(_metadata, &lc);
+}
+
+/* ---- runtime PM ---- */
 
 /*
  * The idle card sleeps in D3hot, and everything that touches it wakes it

@@ -448,9 +448,18 @@ static int daqcap_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	daqcap_irq_mask_update(dev, 0, DAQCAP_IRQ_INPUT_CHANGE);
 	/* What error recovery restores after a reset of the link. */
 	pci_save_state(pdev);
+	dev->pci_state = pci_store_saved_state(pdev);
+	if (!dev->pci_state) {
+		ret = -ENOMEM;
+		goto err_unregister_media;
+	}
 	daqcap_pm_init(dev);
 	return 0;
 
+err_unregister_media:
+	daqcap_irq_mask_update(dev, U32_MAX, 0);
+	daqcap_debugfs_exit(dev);
+	media_device_unregister(&dev->mdev);
 err_unregister_chans:
 	while (c--)
 		daqcap_chan_unregister(&dev->chans[c]);
@@ -474,6 +483,7 @@ static void daqcap_remove(struct pci_dev *pdev)
 	unsigned int c;
 
 	daqcap_pm_exit(dev);
+	kfree(dev->pci_state);
 	daqcap_irq_mask_update(dev, U32_MAX, 0);
 	daqcap_debugfs_exit(dev);
 	media_device_unregister(&dev->mdev);

@@ -425,12 +425,19 @@ static pci_ers_result_t daqcap_error_detected(struct pci_dev *pdev,
 	return PCI_ERS_RESULT_NEED_RESET;
 }
 
+/*
+ * The link's reset cleared the card's configuration: its BAR, memory
+ * decoding and bus mastering. Give it back probe's. Loading the copy
+ * first matters before Linux 6.12, whose pci_restore_state() restores a
+ * saved state only once: a runtime resume since probe has used it up, and
+ * the card would be left answering no access (all ones).
+ */
 static pci_ers_result_t daqcap_slot_reset(struct pci_dev *pdev)
 {
 	struct daqcap_dev *dev = pci_get_drvdata(pdev);
 
+	pci_load_saved_state(pdev, dev->pci_state);
 	pci_restore_state(pdev);
-	pci_save_state(pdev);
 	if (daqcap_card_check(dev)) {
 		daqcap_card_lose(dev, "PCIe error");
 		return PCI_ERS_RESULT_DISCONNECT;

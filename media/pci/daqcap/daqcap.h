@@ -579,6 +579,8 @@ struct daqcap_lifecycle_stats {
  * @snapshot_valid: the inputs' held_* registers were read from the card
  * @version: VERSION at probe: a restore checks it is still the same card
  * @cap: CAP at probe, likewise
+ * @pci_state: the configuration space saved at probe, which error
+ *	recovery restores after the link's reset (see daqcap_slot_reset())
  * @lifecycle: counters, under the device lock, except the runtime PM ones,
  *	which the runtime PM core serializes
  * @lose_work: ends the streams, under the device lock, when a recovery
@@ -615,6 +617,7 @@ struct daqcap_dev {
 	bool snapshot_valid;
 	u32 version;
 	u32 cap;
+	struct pci_saved_state *pci_state;
 	struct daqcap_lifecycle_stats lifecycle;
 	struct delayed_work lose_work;
 	struct dentry *debugfs;
