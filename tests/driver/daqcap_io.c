@@ -658,6 +658,39 @@ TEST_F_TIMEOUT(daqcap, crop_window, 240)
 		{ { 10, 33, 96, 41 }, V4L2_PIX_FMT_NV16, DAQCAP_PATTERN_VERIFY },
 		{ { 64, 100, 128, 64 }, V4L2_PIX_FMT_NV12, DAQCAP_PATTERN_BARS },
 	};
+	/*
+	 * The constraint flags, in a 640x480 GREY frame: GE gives a window
+	 * that contains the one asked for, LE one inside it, rounding the
+	 * edges out or in to an even left edge and width.
+	 */
+	static const struct {
+		uint32_t flags;
+		struct v4l2_rect want, got;
+	} flagged[] = {
+		{ V4L2_SEL_FLAG_GE, { 100, 100, 63, 33 }, { 100, 100, 64, 33 } },
+		{ V4L2_SEL_FLAG_LE, { 100, 100, 63, 33 }, { 100, 100, 62, 33 } },
+		{ V4L2_SEL_FLAG_GE, { 1, 0, 64, 16 }, { 0, 0, 66, 16 } },
+		{ V4L2_SEL_FLAG_LE, { 101, 0, 63, 16 }, { 102, 0, 62, 16 } },
+		{ V4L2_SEL_FLAG_LE, { -20, 0, 100, 100 }, { 0, 0, 80, 100 } },
+		{ V4L2_SEL_FLAG_LE, { 600, 400, 200, 200 }, { 600, 400, 40, 80 } },
+		{ V4L2_SEL_FLAG_GE, { 630, 0, 4, 4 }, { 624, 0, 16, 16 } },
+		{ V4L2_SEL_FLAG_LE | V4L2_SEL_FLAG_GE, { 2, 2, 64, 33 }, { 2, 2, 64, 33 } },
+	};
+	/* Requests no window keeps to: ERANGE. */
+	static const struct {
+		uint32_t flags;
+		struct v4l2_rect r;
+	} no_window[] = {
+		{ V4L2_SEL_FLAG_LE, { 0, 0, 8, 100 } },		/* below 16 */
+		{ V4L2_SEL_FLAG_LE, { 101, 0, 16, 100 } },	/* 14 from an even edge */
+		{ V4L2_SEL_FLAG_GE, { 0, 0, 642, 100 } },	/* wider than the frame */
+		{ V4L2_SEL_FLAG_GE, { 0, 0, 100, 481 } },	/* taller */
+		{ V4L2_SEL_FLAG_GE, { 600, 0, 100, 16 } },	/* past its right edge */
+		{ V4L2_SEL_FLAG_GE, { -2, 0, 100, 16 } },	/* left of it */
+		{ V4L2_SEL_FLAG_GE, { 0, 0, 0xffffffff, 100 } },
+		{ V4L2_SEL_FLAG_LE | V4L2_SEL_FLAG_GE, { 0, 0, 63, 33 } },	/* odd */
+		{ V4L2_SEL_FLAG_LE | V4L2_SEL_FLAG_GE, { 1, 0, 64, 33 } },
+	};
 	int ch = chan_with_input_size(_metadata, self, 640, 480);
 	struct v4l2_selection sel = { .type = V4L2_BUF_TYPE_VIDEO_CAPTURE };
 	struct v4l2_requestbuffers rb = {
@@ -789,6 +822,51 @@ TEST_F_TIMEOUT(daqcap, crop_window, 240)
 	ASSERT_EQ(0, get_selection(fd, V4L2_SEL_TGT_CROP, &r));
 	EXPECT_EQ(0, memcmp(&r, &before, sizeof(r)));
 
+	/* The constraint flags (see flagged[]); refused, nothing changes. */
+	sel.target = V4L2_SEL_TGT_CROP;
+	for (unsigned int i = 0; i < ARRAY_SIZE(flagged); i++) {
+		const struct v4l2_rect *g = &flagged[i].got;
+
+		sel.flags = flagged[i].flags;
+		sel.r = flagged[i].want;
+		ASSERT_EQ(0, xioctl(fd, VIDIOC_S_SELECTION, &sel)) TH_LOG("flagged[%u]", i);
+		EXPECT_TRUE(rect_is(&sel.r, g->left, g->top, g->width, g->height))
+			TH_LOG("flagged[%u]: got %ux%u at (%d, %d)", i, sel.r.width,
+			       sel.r.height, sel.r.left, sel.r.top);
+	}
+	ASSERT_EQ(0, get_selection(fd, V4L2_SEL_TGT_CROP, &before));
+	for (unsigned int i = 0; i < ARRAY_SIZE(no_window); i++) {
+		sel.flags = no_window[i].flags;
+		sel.r = no_window[i].r;
+		EXPECT_EQ(-ERANGE, xioctl(fd, VIDIOC_S_SELECTION, &sel))
+			TH_LOG("flags %u, %ux%u", no_window[i].flags, no_window[i].r.width,
+			       no_window[i].r.height);
+		ASSERT_EQ(0, get_selection(fd, V4L2_SEL_TGT_CROP, &r));
+		EXPECT_EQ(0, memcmp(&r, &before, sizeof(r)));
+	}
+	sel.flags = 1u << 2;	/* no flag of a video node's */
+	sel.r = (struct v4l2_rect){ 0, 0, 64, 64 };
+	EXPECT_EQ(-EINVAL, xioctl(fd, VIDIOC_S_SELECTION, &sel));
+	ASSERT_EQ(0, get_selection(fd, V4L2_SEL_TGT_CROP, &r));
+	EXPECT_EQ(0, memcmp(&r, &before, sizeof(r)));
+	/* NV12's top edge and height are even: GE rounds them out, LE in. */
+	ASSERT_EQ(0, set_fmt(fd, V4L2_PIX_FMT_NV12, 0, &pix));
+	sel.flags = V4L2_SEL_FLAG_GE;
+	sel.r = (struct v4l2_rect){ 100, 101, 64, 33 };
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_S_SELECTION, &sel));
+	EXPECT_TRUE(rect_is(&sel.r, 100, 100, 64, 34))
+		TH_LOG("NV12 GE: got %ux%u at (%d, %d)", sel.r.width, sel.r.height,
+		       sel.r.left, sel.r.top);
+	sel.flags = V4L2_SEL_FLAG_LE;
+	sel.r = (struct v4l2_rect){ 100, 101, 64, 33 };
+	ASSERT_EQ(0, xioctl(fd, VIDIOC_S_SELECTION, &sel));
+	EXPECT_TRUE(rect_is(&sel.r, 100, 102, 64, 32))
+		TH_LOG("NV12 LE: got %ux%u at (%d, %d)", sel.r.width, sel.r.height,
+		       sel.r.left, sel.r.top);
+	ASSERT_EQ(0, set_fmt(fd, V4L2_PIX_FMT_GREY, 0, &pix));
+	sel.flags = 0;
+	ASSERT_EQ(0, get_selection(fd, V4L2_SEL_TGT_CROP, &before));
+
 	/* Fixed while buffers exist, unless asked for the same window. */
 	rb.count = 2;
 	ASSERT_EQ(0, xioctl(fd, VIDIOC_REQBUFS, &rb));
@@ -819,6 +897,7 @@ TEST_F_TIMEOUT(daqcap, chunk_lines, 240)
 	int ch1080 = chan_with_input_size(_metadata, self, 1920, 1080);
 	int ch480 = chan_with_input_size(_metadata, self, 640, 480);
 	static const int lines480[] = { 7, 1, 64, 13 };
+	static const int odd_lines[] = { 7, 13 };	/* for NV12's line pairs */
 	struct cap c;
 	int32_t v;
 	int fd;
@@ -839,6 +918,15 @@ TEST_F_TIMEOUT(daqcap, chunk_lines, 240)
 		capture(_metadata, fd, node_of(self, 0, ch480),
 			formats[i % NFORMATS].fourcc, 0, DAQCAP_PATTERN_VERIFY,
 			V4L2_MEMORY_MMAP, 3, -1);
+	}
+	/*
+	 * NV12 with odd lines per chunk: chunks end inside a line pair, and
+	 * the chroma plane's lines come with their pairs' second luma line.
+	 */
+	for (unsigned int i = 0; i < ARRAY_SIZE(odd_lines); i++) {
+		ASSERT_EQ(0, set_ctrl(fd, V4L2_CID_DAQCAP_CHUNK_LINES, odd_lines[i]));
+		capture(_metadata, fd, node_of(self, 0, ch480), V4L2_PIX_FMT_NV12, 0,
+			DAQCAP_PATTERN_VERIFY, V4L2_MEMORY_MMAP, 3, -1);
 	}
 
 	/* One line per chunk and an interrupt for every chunk: 480 a frame. */

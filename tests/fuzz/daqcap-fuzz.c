@@ -326,7 +326,7 @@ static uint32_t rnd_memory(struct rng *r)
 	X(DQEVENT) X(G_PRIORITY) X(S_PRIORITY) X(REQBUFS) X(CREATE_BUFS) \
 	X(QUERYBUF) X(QBUF) X(DQBUF) X(PREPARE_BUF) X(EXPBUF) X(STREAMON) \
 	X(STREAMOFF) X(MMAP) X(MUNMAP) X(TOUCH) X(READ) X(POLL) X(OPEN) X(CLOSE) \
-	X(UNSUPPORTED) X(UNKNOWN_IOCTL) X(DMABUF_SYNC)
+	X(UNSUPPORTED) X(UNKNOWN_IOCTL) X(DMABUF_SYNC) X(SELECTION)
 
 #define X_ENUM(n) OP_##n,
 enum op { OPS(X_ENUM) NOPS };
@@ -350,6 +350,7 @@ static unsigned int op_weight[NOPS] = {
 	[OP_STREAMOFF] = 6, [OP_MMAP] = 8, [OP_MUNMAP] = 8, [OP_TOUCH] = 5,
 	[OP_READ] = 3, [OP_POLL] = 10, [OP_OPEN] = 3, [OP_CLOSE] = 3,
 	[OP_UNSUPPORTED] = 20, [OP_UNKNOWN_IOCTL] = 20, [OP_DMABUF_SYNC] = 3,
+	[OP_SELECTION] = 20,
 };
 /* Per mille of the operations that are a streaming burst instead. */
 static unsigned int stream_permille = 6;
@@ -1647,7 +1648,195 @@ static void op_random_ioctl(struct wctx *w, struct node *n, int fd, enum op op)
 	arg = chance(r, 90) ? (void *)w->scratch : bogus_ptr(r);
 	if (chance(r, 3))
 		arg = (void *)(uintptr_t)rnd64(r);	/* an integer argument */
+	/*
+	 * A V4L2 ioctl with a random payload may move the crop window
+	 * (S_INPUT, S_DV_TIMINGS, S_SELECTION, S_CROP): under the format
+	 * lock, as every targeted change of it is, so that op_selection()
+	 * sees only its own.
+	 */
+	if (_IOC_TYPE(cmd) == 'V')
+		pthread_mutex_lock(&n->fmt_lock);
 	rec(w, n, op, ioctl(fd, cmd, arg));
+	if (_IOC_TYPE(cmd) == 'V')
+		pthread_mutex_unlock(&n->fmt_lock);
+}
+
+/* The driver's smallest crop window (Documentation/admin-guide/daqcap.rst). */
+#define CROP_MIN	16
+
+static bool rect_inside(const struct v4l2_rect *r, const struct v4l2_rect *b)
+{
+	return r->left >= b->left && r->top >= b->top &&
+	       (int64_t)r->left + r->width <= (int64_t)b->left + b->width &&
+	       (int64_t)r->top + r->height <= (int64_t)b->top + b->height;
+}
+
+static bool rect_equal(const struct v4l2_rect *a, const struct v4l2_rect *b)
+{
+	return a->left == b->left && a->top == b->top && a->width == b->width &&
+	       a->height == b->height;
+}
+
+static int get_sel(int fd, uint32_t target, struct v4l2_rect *r)
+{
+	struct v4l2_selection sel = {
+		.type = V4L2_BUF_TYPE_VIDEO_CAPTURE, .target = target,
+	};
+
+	if (ioctl(fd, VIDIOC_G_SELECTION, &sel))
+		return -errno;
+	*r = sel.r;
+	return 0;
+}
+
+/* A crop window to ask for, around the bounds @b: inside, at the edges, tiny, or wild. */
+static void gen_window(struct rng *r, const struct v4l2_rect *b, struct v4l2_rect *w)
+{
+	static const int32_t near[] = { -2, -1, 0, 1, 2 };
+
+	switch (rnd(r, 5)) {
+	case 0: case 1:
+		w->width = 1 + rnd(r, b->width);
+		w->height = 1 + rnd(r, b->height);
+		w->left = (int32_t)rnd(r, b->width);
+		w->top = (int32_t)rnd(r, b->height);
+		break;
+	case 2:
+		w->width = b->width + near[rnd(r, ARRAY_SIZE(near))];
+		w->height = b->height + near[rnd(r, ARRAY_SIZE(near))];
+		w->left = chance(r, 50) ? near[rnd(r, ARRAY_SIZE(near))] :
+			  (int32_t)(b->width - w->width) + near[rnd(r, ARRAY_SIZE(near))];
+		w->top = chance(r, 50) ? near[rnd(r, ARRAY_SIZE(near))] :
+			 (int32_t)(b->height - w->height) + near[rnd(r, ARRAY_SIZE(near))];
+		break;
+	case 3:
+		w->width = rnd(r, 2 * CROP_MIN);
+		w->height = rnd(r, 2 * CROP_MIN);
+		w->left = (int32_t)rnd(r, b->width + 8) - 4;
+		w->top = (int32_t)rnd(r, b->height + 8) - 4;
+		break;
+	default:
+		w->width = rnd_u32(r);
+		w->height = rnd_u32(r);
+		w->left = (int32_t)rnd_u32(r);
+		w->top = (int32_t)rnd_u32(r);
+		break;
+	}
+}
+
+/*
+ * A window the card takes (Documentation/admin-guide/daqcap.rst): at least
+ * CROP_MIN square, inside the bounds, on an even pixel, of an even width
+ * unless it is the whole line; in NV12 on an even line, of an even height.
+ */
+static bool window_valid(const struct v4l2_rect *r, const struct v4l2_rect *bounds, bool nv12)
+{
+	return rect_inside(r, bounds) && r->width >= CROP_MIN && r->height >= CROP_MIN &&
+	       !(r->left & 1) && (!(r->width & 1) || r->width == bounds->width) &&
+	       (!nv12 || (!(r->top & 1) && !(r->height & 1)));
+}
+
+/*
+ * G_SELECTION and S_SELECTION: crop windows around the frame's edges,
+ * with the constraint flags, and other targets and types. Every window
+ * answered must be one the card takes, G_SELECTION's next answer and the
+ * format's size (no scaler), and keep to the flags (GE: contain the one
+ * asked for; LE: lie inside it); a window the card takes is given as it
+ * is, whatever the flags; a refusal changes nothing, and ERANGE needs a
+ * flag. Every change of the window is made under the node's format lock.
+ */
+static void op_selection(struct wctx *w, struct node *n, int fd)
+{
+	static const uint32_t targets[] = {
+		V4L2_SEL_TGT_CROP, V4L2_SEL_TGT_CROP, V4L2_SEL_TGT_CROP, V4L2_SEL_TGT_CROP,
+		V4L2_SEL_TGT_CROP_DEFAULT, V4L2_SEL_TGT_CROP_BOUNDS, V4L2_SEL_TGT_COMPOSE,
+		V4L2_SEL_TGT_COMPOSE_DEFAULT, V4L2_SEL_TGT_NATIVE_SIZE,
+	};
+	const uint32_t le_ge = V4L2_SEL_FLAG_LE | V4L2_SEL_FLAG_GE;
+	struct rng *r = &w->r;
+	struct v4l2_selection sel;
+	struct v4l2_rect bounds, before = { 0 }, after = { 0 }, want;
+	struct v4l2_format f;
+	bool set = chance(r, 60), known, nv12, crop, valid;
+	const char *name = set ? "S_SELECTION" : "G_SELECTION";
+	long ret;
+	int e;
+
+	memset(&sel, 0, sizeof(sel));
+	sel.type = rnd_buf_type(r);
+	sel.target = chance(r, 90) ? targets[rnd(r, ARRAY_SIZE(targets))] : rnd_u32(r);
+	switch (rnd(r, 8)) {
+	case 0: sel.flags = V4L2_SEL_FLAG_LE; break;
+	case 1: sel.flags = V4L2_SEL_FLAG_GE; break;
+	case 2: sel.flags = le_ge; break;
+	case 3: sel.flags = rnd_u32(r); break;
+	default: sel.flags = 0; break;
+	}
+	memset(&f, 0, sizeof(f));
+	f.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	pthread_mutex_lock(&n->fmt_lock);
+	known = !get_sel(fd, V4L2_SEL_TGT_CROP_BOUNDS, &bounds) &&
+		!get_sel(fd, V4L2_SEL_TGT_CROP, &before) && !ioctl(fd, VIDIOC_G_FMT, &f);
+	if (!known)
+		bounds = (struct v4l2_rect){ .width = 1920, .height = 1080 };
+	nv12 = f.fmt.pix.pixelformat == V4L2_PIX_FMT_NV12;
+	gen_window(r, &bounds, &sel.r);
+	want = sel.r;
+	ret = rec(w, n, OP_SELECTION,
+		  ioctl(fd, set ? VIDIOC_S_SELECTION : VIDIOC_G_SELECTION, &sel));
+	e = errno;
+	if (!known || e == ENODEV || get_sel(fd, V4L2_SEL_TGT_CROP, &after))
+		goto out;
+	/* A request the checks below can judge: S_SELECTION of a crop window. */
+	crop = set && sel.target == V4L2_SEL_TGT_CROP && !(sel.flags & ~le_ge) &&
+	       (sel.type == V4L2_BUF_TYPE_VIDEO_CAPTURE ||
+		sel.type == V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE);
+	valid = window_valid(&want, &bounds, nv12);
+	if (ret) {
+		if (!rect_equal(&before, &after))
+			violation(n, name, "refused (%s), and the window moved", strerror(e));
+		if (e == ERANGE && !(sel.flags & le_ge))
+			violation(n, name, "ERANGE without a constraint flag");
+		if (crop && valid && e != EBUSY)
+			violation(n, name, "refused (%s) %ux%u@%d,%d, a window the card takes",
+				  strerror(e), want.width, want.height, want.left, want.top);
+		goto out;
+	}
+	if (set && sel.flags & ~le_ge)
+		violation(n, name, "flags 0x%x accepted", sel.flags);
+	/* (The V4L2 core answers the multi-planar type for the single-planar one.) */
+	if (sel.type != V4L2_BUF_TYPE_VIDEO_CAPTURE &&
+	    sel.type != V4L2_BUF_TYPE_VIDEO_CAPTURE_MPLANE)
+		violation(n, name, "buffer type %u answered", sel.type);
+	if (sel.target != V4L2_SEL_TGT_CROP)
+		goto out;
+	if (!window_valid(&sel.r, &bounds, nv12))
+		violation(n, name, "window %ux%u@%d,%d in bounds %ux%u%s", sel.r.width,
+			  sel.r.height, sel.r.left, sel.r.top, bounds.width, bounds.height,
+			  nv12 ? " (NV12)" : "");
+	if (!rect_equal(&sel.r, &after))
+		violation(n, name, "answered %ux%u@%d,%d, G_SELECTION has %ux%u@%d,%d",
+			  sel.r.width, sel.r.height, sel.r.left, sel.r.top, after.width,
+			  after.height, after.left, after.top);
+	memset(&f, 0, sizeof(f));
+	f.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
+	if (!ioctl(fd, VIDIOC_G_FMT, &f) &&
+	    (f.fmt.pix.width != after.width || f.fmt.pix.height != after.height))
+		violation(n, name, "window %ux%u, format %ux%u", after.width, after.height,
+			  f.fmt.pix.width, f.fmt.pix.height);
+	if (!crop)
+		goto out;
+	if (valid && !rect_equal(&sel.r, &want))
+		violation(n, name, "%ux%u@%d,%d, a window the card takes, became %ux%u@%d,%d",
+			  want.width, want.height, want.left, want.top, sel.r.width,
+			  sel.r.height, sel.r.left, sel.r.top);
+	if ((sel.flags & V4L2_SEL_FLAG_GE && !rect_inside(&want, &sel.r)) ||
+	    (sel.flags & V4L2_SEL_FLAG_LE && !rect_inside(&sel.r, &want)))
+		violation(n, name, "flags 0x%x: %ux%u@%d,%d asked, %ux%u@%d,%d given",
+			  sel.flags, want.width, want.height, want.left, want.top, sel.r.width,
+			  sel.r.height, sel.r.left, sel.r.top);
+out:
+	pthread_mutex_unlock(&n->fmt_lock);
 }
 
 /*
@@ -2236,6 +2425,9 @@ static void do_op(struct wctx *w, struct node *n, int fd, int slot, enum op op)
 	case OP_UNSUPPORTED:
 	case OP_UNKNOWN_IOCTL:
 		op_random_ioctl(w, n, fd, op);
+		break;
+	case OP_SELECTION:
+		op_selection(w, n, fd);
 		break;
 	case OP_DMABUF_SYNC: {
 		struct dma_buf_sync s;

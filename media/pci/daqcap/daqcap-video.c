@@ -572,6 +572,83 @@ static int daqcap_g_selection(struct file *file, void *priv,
 	}
 }
 
+/* @in lies inside @out (in 64 bits: an application's rectangle may wrap). */
+static bool daqcap_rect_inside(const struct v4l2_rect *in,
+			       const struct v4l2_rect *out)
+{
+	return in->left >= out->left && in->top >= out->top &&
+	       (s64)in->left + in->width <= (s64)out->left + out->width &&
+	       (s64)in->top + in->height <= (s64)out->top + out->height;
+}
+
+/*
+ * What the constraint flags of VIDIOC_S_SELECTION ask of the rectangle
+ * @got given for @want: V4L2_SEL_FLAG_GE that it contain @want,
+ * V4L2_SEL_FLAG_LE that it lie inside it, both that it be @want.
+ */
+static int daqcap_sel_keeps_flags(u32 flags, const struct v4l2_rect *want,
+				  const struct v4l2_rect *got)
+{
+	if (flags & V4L2_SEL_FLAG_GE && !daqcap_rect_inside(want, got))
+		return -ERANGE;
+	if (flags & V4L2_SEL_FLAG_LE && !daqcap_rect_inside(got, want))
+		return -ERANGE;
+	return 0;
+}
+
+/*
+ * daqcap_crop_adjust() for VIDIOC_S_SELECTION: its constraint flags choose
+ * which way the card's alignment rounds the edges. With V4L2_SEL_FLAG_GE
+ * alone they move out (an odd frame's last column needs the whole line),
+ * with V4L2_SEL_FLAG_LE alone in; then the window is adjusted as any, and
+ * refused if it breaks a flag (daqcap_sel_keeps_flags() has the last word).
+ */
+static int daqcap_crop_adjust_flags(struct daqcap_chan *chan, u32 flags,
+				    struct v4l2_rect *r)
+{
+	const struct v4l2_rect want = *r;
+	const struct v4l2_rect bounds = daqcap_crop_bounds(chan);
+	bool line_pairs = chan->fmt->chroma_vdiv == 2;
+	s64 x0 = r->left, y0 = r->top;
+	s64 x1 = x0 + r->width, y1 = y0 + r->height;
+
+	switch (flags & (V4L2_SEL_FLAG_GE | V4L2_SEL_FLAG_LE)) {
+	default:	/* none: the closest window; both: @want or nothing */
+		daqcap_crop_adjust(chan, chan->fmt, r);
+		return daqcap_sel_keeps_flags(flags, &want, r);
+	case V4L2_SEL_FLAG_GE:
+		x0 = round_down(x0, 2);
+		x1 = x1 == bounds.width ? x1 : round_up(x1, 2);
+		if (x1 == bounds.width && bounds.width & 1)
+			x0 = 0;
+		if (line_pairs) {
+			y0 = round_down(y0, 2);
+			y1 = round_up(y1, 2);
+		}
+		break;
+	case V4L2_SEL_FLAG_LE:
+		x0 = round_up(max_t(s64, x0, 0), 2);
+		x1 = min_t(s64, x1, bounds.width);
+		if (x0 || x1 != bounds.width)
+			x1 = x0 + round_down(x1 - x0, 2);
+		y1 = min_t(s64, y1, bounds.height);
+		if (line_pairs) {
+			y0 = round_up(max_t(s64, y0, 0), 2);
+			y1 = y0 + round_down(y1 - y0, 2);
+		}
+		break;
+	}
+	/* Into the frame: what does not fit breaks the flag. */
+	x0 = clamp_t(s64, x0, 0, bounds.width);
+	y0 = clamp_t(s64, y0, 0, bounds.height);
+	r->left = x0;
+	r->top = y0;
+	r->width = clamp_t(s64, x1 - x0, 0, bounds.width);
+	r->height = clamp_t(s64, y1 - y0, 0, bounds.height);
+	daqcap_crop_adjust(chan, chan->fmt, r);
+	return daqcap_sel_keeps_flags(flags, &want, r);
+}
+
 /*
  * A new window sets the format's size (no scaler). The compose rectangle
  * cannot move: setting it returns it.
@@ -581,16 +658,23 @@ static int daqcap_s_selection(struct file *file, void *priv,
 {
 	struct daqcap_chan *chan = video_drvdata(file);
 	struct v4l2_rect r = sel->r;
+	int ret;
 
-	if (sel->type != V4L2_BUF_TYPE_VIDEO_CAPTURE)
+	if (sel->type != V4L2_BUF_TYPE_VIDEO_CAPTURE ||
+	    sel->flags & ~(V4L2_SEL_FLAG_GE | V4L2_SEL_FLAG_LE))
 		return -EINVAL;
 	if (sel->target == V4L2_SEL_TGT_COMPOSE) {
-		sel->r = daqcap_compose(chan);
-		return 0;
+		r = daqcap_compose(chan);
+		ret = daqcap_sel_keeps_flags(sel->flags, &sel->r, &r);
+		if (!ret)
+			sel->r = r;
+		return ret;
 	}
 	if (sel->target != V4L2_SEL_TGT_CROP)
 		return -EINVAL;
-	daqcap_crop_adjust(chan, chan->fmt, &r);
+	ret = daqcap_crop_adjust_flags(chan, sel->flags, &r);
+	if (ret)
+		return ret;
 	sel->r = r;
 	if (v4l2_rect_equal(&r, &chan->crop))
 		return 0;
