@@ -484,6 +484,7 @@ static void daqcap_remove(struct pci_dev *pdev)
 
 	daqcap_pm_exit(dev);
 	kfree(dev->pci_state);
+	dev->pci_state = NULL;
 	daqcap_irq_mask_update(dev, U32_MAX, 0);
 	daqcap_debugfs_exit(dev);
 	media_device_unregister(&dev->mdev);

@@ -436,9 +436,19 @@ static pci_ers_result_t daqcap_slot_reset(struct pci_dev *pdev)
 {
 	struct daqcap_dev *dev = pci_get_drvdata(pdev);
 
-	pci_load_saved_state(pdev, dev->pci_state);
+	/* A card given up (bus mastering taken away) stays given up. */
+	if (daqcap_card_state(dev) == DAQCAP_CARD_GONE) {
+		daqcap_card_lose(dev, "PCIe error");
+		return PCI_ERS_RESULT_DISCONNECT;
+	}
+	if (pci_load_saved_state(pdev, dev->pci_state)) {
+		dev_err(&pdev->dev, "cannot load the configuration saved at probe\n");
+		daqcap_card_lose(dev, "PCIe error");
+		return PCI_ERS_RESULT_DISCONNECT;
+	}
 	pci_restore_state(pdev);
 	if (daqcap_card_check(dev)) {
+		pci_clear_master(pdev);
 		daqcap_card_lose(dev, "PCIe error");
 		return PCI_ERS_RESULT_DISCONNECT;
 	}
