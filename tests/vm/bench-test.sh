@@ -43,7 +43,7 @@ diag() { sed 's/^/# /' >&2; }
 check() {
 	local desc=$1
 	shift
-	if "$@"; then ok "$desc"; else notok "$desc"; fi
+	if "$@"; then ok "$desc"; else notok "$desc"; show; fi
 }
 
 # Run the bench: stdout in $tmp/out, stderr in $tmp/err, status in $rc and
@@ -406,11 +406,16 @@ res = []
 res.append(wait_for(b"# ", 200))
 send(b"tty\r")
 res.append(wait_for(b"/dev/ttyS1", 30))
-send(b"sleep 100\r")
-time.sleep(3)
+# Ctrl-C only once the guest says its sleep is starting (a busy host's
+# guest may take seconds to fork): the shell that echoes the marker execs
+# the sleep, so SIGINT ends either of them with status 130. The terminal's
+# echo of the line shows "$((6 * 7))", never the marker itself.
+send(b"sh -c 'echo asleep-$((6 * 7)); exec sleep 100'\r")
+asleep = wait_for(b"asleep-42", 60)
+time.sleep(0.5)
 os.write(fd, b"\x03")
 send(b"echo status-$?\r")
-res.append(wait_for(b"status-130", 30))
+res.append(asleep and wait_for(b"status-130", 30))
 send(b"exit 7\r")
 wait_for(b"\0", 60)
 _, st = os.waitpid(pid, 0)
