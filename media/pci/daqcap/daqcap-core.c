@@ -345,6 +345,20 @@ static void daqcap_release(struct v4l2_device *v4l2_dev)
 	kfree(dev);
 }
 
+/*
+ * The last of the card once its channels are unregistered and its
+ * interrupts freed, for remove and for a probe that failed after its nodes
+ * were registered. Only now that no channel streams and no handler runs:
+ * those may find the card gone and queue @lose_work, which must not run
+ * after dev is freed. The reset stops any DMA a stream left behind.
+ */
+static void daqcap_card_retire(struct daqcap_dev *dev)
+{
+	cancel_delayed_work_sync(&dev->lose_work);
+	daqcap_card_reset(dev);
+	WRITE_ONCE(dev->state, DAQCAP_CARD_GONE);
+}
+
 static int daqcap_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct daqcap_dev *dev;
@@ -464,6 +478,8 @@ err_unregister_chans:
 	while (c--)
 		daqcap_chan_unregister(&dev->chans[c]);
 	daqcap_irqs_free(dev);
+	/* Its nodes were open to user space: it may have streamed. */
+	daqcap_card_retire(dev);
 err_put_dev:
 	v4l2_device_disconnect(&dev->v4l2_dev);
 	v4l2_device_put(&dev->v4l2_dev);
@@ -491,13 +507,7 @@ static void daqcap_remove(struct pci_dev *pdev)
 	for (c = dev->num_channels; c--;)
 		daqcap_chan_unregister(&dev->chans[c]);
 	daqcap_irqs_free(dev);
-	/*
-	 * Only now that no channel streams and no handler runs: those may
-	 * find the card gone and queue it.
-	 */
-	cancel_delayed_work_sync(&dev->lose_work);
-	daqcap_card_reset(dev);
-	WRITE_ONCE(dev->state, DAQCAP_CARD_GONE);
+	daqcap_card_retire(dev);
 	v4l2_device_disconnect(&dev->v4l2_dev);
 	/* The last file handle to close frees dev (daqcap_release). */
 	v4l2_device_put(&dev->v4l2_dev);
