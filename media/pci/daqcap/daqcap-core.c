@@ -355,7 +355,8 @@ static void daqcap_release(struct v4l2_device *v4l2_dev)
 static void daqcap_card_retire(struct daqcap_dev *dev)
 {
 	cancel_delayed_work_sync(&dev->lose_work);
-	daqcap_card_reset(dev);
+	if (!daqcap_card_reset(dev))
+		pci_clear_master(dev->pdev);
 	WRITE_ONCE(dev->state, DAQCAP_CARD_GONE);
 }
 

@@ -364,6 +364,15 @@ void daqcap_pm_exit(struct daqcap_dev *dev)
 	pm_runtime_forbid(d);
 	pm_runtime_get_noresume(d);
 	pm_runtime_dont_use_autosuspend(d);
+	/*
+	 * A hold that a removal interrupted (the card unplugged between
+	 * error_detected and resume) gives its reference back here: the
+	 * count outlives the driver.
+	 */
+	if (dev->hold_pm) {
+		dev->hold_pm = false;
+		pm_runtime_put_noidle(d);
+	}
 }
 
 /* ---- PCIe errors and function reset -------------------------------------- */
@@ -447,11 +456,13 @@ static pci_ers_result_t daqcap_slot_reset(struct pci_dev *pdev)
 		return PCI_ERS_RESULT_DISCONNECT;
 	}
 	pci_restore_state(pdev);
+	/* No bus mastering for a card not known to be this one. */
+	pci_clear_master(pdev);
 	if (daqcap_card_check(dev)) {
-		pci_clear_master(pdev);
 		daqcap_card_lose(dev, "PCIe error");
 		return PCI_ERS_RESULT_DISCONNECT;
 	}
+	pci_set_master(pdev);
 	return PCI_ERS_RESULT_RECOVERED;
 }
 
