@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
 #
 # Long steps (package installs, downloads, the QEMU build), as a
 # newcomer should see them: one line when a step starts, naming the log
